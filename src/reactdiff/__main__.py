@@ -1,0 +1,3 @@
+from reactdiff.cli import main
+
+raise SystemExit(main())
