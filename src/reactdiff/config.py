@@ -153,17 +153,20 @@ def add_config_args(parser: argparse.ArgumentParser, cls: type, skip: tuple[str,
     """
     group = parser.add_argument_group("configuration (defaults shown; see `--config`)")
     group.add_argument("--config", type=Path, default=None, help="JSON/YAML file of settings to start from")
-    for dotted, _tp in _leaves(cls):
+    for dotted, tp in _leaves(cls):
         if dotted in skip:
             continue
         default = _default_of(cls, dotted)
+        is_list = typing.get_origin(tp) in (tuple, list)
         group.add_argument(
             f"--{dotted}",
             dest=f"cfg:{dotted}",
             default=argparse.SUPPRESS,
             type=yaml.safe_load,
+            # Lists are given as separate words (`--streams emotion mfcc`) or as one YAML list.
+            nargs="+" if is_list else None,
             metavar="V",
-            help=f"default: {json.dumps(default) if not isinstance(default, tuple) else list(default)}",
+            help=f"default: {json.dumps(list(default) if isinstance(default, tuple) else default)}",
         )
 
 
@@ -180,6 +183,8 @@ def resolve_config(cls: type[T], args: argparse.Namespace, **overrides: Any) -> 
     data = to_dict(base)
     for name, value in vars(args).items():
         if name.startswith("cfg:"):
+            if isinstance(value, list) and len(value) == 1 and isinstance(value[0], list):
+                value = value[0]
             _set_dotted(data, name[4:], value)
     for dotted, value in overrides.items():
         _set_dotted(data, dotted, value)
