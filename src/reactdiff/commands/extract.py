@@ -1,0 +1,58 @@
+"""``reactdiff extract VIDEO... --out DIR``: feature streams of your own clips into a FeatureStore."""
+
+from __future__ import annotations
+
+import argparse
+from pathlib import Path
+
+
+def register(subparsers) -> None:
+    from reactdiff.config import add_config_args
+    from reactdiff.features.extract import DEFAULT_STREAMS, VIDEO_STREAMS, ExtractConfig
+
+    parser = subparsers.add_parser(
+        "extract",
+        help="extract 25 fps feature streams (face, emotion, 3DMM approximations, audio) from your own clips",
+        description="Decode each clip, resample it to 25 fps, track the face (MediaPipe) and compute the "
+        "requested streams into a feature store at DIR/<stream>/<clip>.npy. Clips already extracted "
+        "are skipped, so a re-run resumes. Video streams need the extras: bash scripts/install_extras.sh",
+    )
+    parser.add_argument("videos", type=Path, nargs="+", metavar="VIDEO", help="video file(s) or 25 fps frame folder(s)")
+    parser.add_argument("--out", type=Path, required=True, metavar="DIR", help="feature store folder")
+    parser.add_argument("--audio", type=Path, default=None, metavar="AUDIO",
+                        help="audio file for the audio streams (default: the video's own track; one VIDEO only)")
+    parser.add_argument("--key", default=None, help="store key of the clip (default: the file name without suffix; one VIDEO only)")
+    parser.add_argument(
+        "--streams", nargs="+", default=None, metavar="NAME",
+        help=f"streams to compute, space- or comma-separated (default: {' '.join(DEFAULT_STREAMS)}; "
+        f"video: {' '.join(VIDEO_STREAMS)}; audio: mfcc mfcc78 voice prosody)",
+    )
+    add_config_args(parser, ExtractConfig, skip=("streams",))
+    parser.set_defaults(func=run)
+
+
+def run(args: argparse.Namespace) -> int:
+    from tqdm import tqdm
+
+    from reactdiff.config import resolve_config, save_config
+    from reactdiff.errors import ConfigError
+    from reactdiff.features.extract import ExtractConfig, clip_frames, extract_to_store, split_streams
+
+    overrides = {}
+    if args.streams is not None:
+        overrides["streams"] = [name for item in args.streams for name in item.split(",") if name]
+    config = resolve_config(ExtractConfig, args, **overrides)
+    split_streams(config.streams)  # unknown names fail before any decoding
+    if len(args.videos) > 1 and (args.audio is not None or args.key is not None):
+        raise ConfigError("--audio and --key apply to one VIDEO; run one command per clip to use them")
+    keys = [args.key or video.stem for video in args.videos]
+    duplicates = sorted({key for key in keys if keys.count(key) > 1})
+    if duplicates:
+        raise ConfigError(f"several videos map to the same store key(s) {', '.join(duplicates)}; rename them or extract one at a time with --key")
+
+    save_config(config, args.out / "extract_config.json")
+    for video, key in zip(args.videos, keys):
+        with tqdm(total=clip_frames(video), desc=key, unit="frame", leave=False) as bar:
+            key, computed = extract_to_store(video, args.out, key, args.audio, config, progress=bar.update)
+        print(f"{'extracted' if computed else 'up to date'}: {video} -> {args.out} (key '{key}', streams: {', '.join(config.streams)})")
+    return 0
