@@ -1,0 +1,106 @@
+"""Decode a clip's audio once, to mono float32 at a fixed rate, and compute per-frame streams.
+
+``AUDIO_STREAMS`` maps each audio stream name to ``(dim, function)`` where
+``function(samples, sample_rate, num_frames) -> (num_frames, dim) float32`` and frames are
+25 fps video frames, so one decode serves any subset of streams.
+"""
+
+from __future__ import annotations
+
+from fractions import Fraction
+from pathlib import Path
+from typing import Callable
+
+import numpy as np
+
+from reactdiff.constants import FPS
+from reactdiff.errors import FeatureError
+from reactdiff.features.mfcc import mfcc26, mfcc78
+from reactdiff.features.voice import prosody, voice_activity
+
+#: Peak amplitude under which a track counts as silent (-80 dBFS, below 16-bit dither noise).
+SILENCE_PEAK = 1e-4
+
+AudioStream = Callable[[np.ndarray, int, int], np.ndarray]
+
+#: name -> (dimension, function(samples, sample_rate, num_frames) -> (num_frames, dim) float32).
+AUDIO_STREAMS: dict[str, tuple[int, AudioStream]] = {
+    "mfcc": (26, mfcc26),
+    "mfcc78": (78, mfcc78),
+    "voice": (1, voice_activity),
+    "prosody": (3, prosody),
+}
+
+
+def resample(samples: np.ndarray, source_rate: int, target_rate: int) -> np.ndarray:
+    """Polyphase resampling (scipy ``resample_poly``, Kaiser-windowed FIR) to ``target_rate``."""
+    if source_rate == target_rate:
+        return np.asarray(samples, dtype=np.float32)
+    from scipy.signal import resample_poly
+
+    ratio = Fraction(int(target_rate), int(source_rate))
+    resampled = resample_poly(np.asarray(samples, dtype=np.float64), ratio.numerator, ratio.denominator)
+    # The anti-aliasing filter can overshoot full-scale peaks slightly; keep the [-1, 1] contract.
+    return np.clip(resampled, -1.0, 1.0).astype(np.float32)
+
+
+def _decode(path: Path) -> tuple[np.ndarray, int]:
+    """All of the first audio track as float32 ``(channels, samples)`` at its own rate (PyAV)."""
+    import av
+
+    try:
+        container = av.open(str(path))
+    except (av.error.FFmpegError, OSError) as exc:
+        raise FeatureError(path, f"cannot read audio: {exc}") from exc
+    with container:
+        if not container.streams.audio:
+            raise FeatureError(path, "no audio track")
+        stream = container.streams.audio[0]
+        # Convert every decoded frame (int16, planar float, ...) to planar float32 at the same
+        # rate and layout: swresample scales integers to [-1, 1) exactly (x / 2^15 for int16).
+        converter = av.AudioResampler(format="fltp")
+        blocks: list[np.ndarray] = []
+        try:
+            for frame in container.decode(stream):
+                blocks.extend(converted.to_ndarray() for converted in converter.resample(frame))
+            blocks.extend(converted.to_ndarray() for converted in converter.resample(None))
+        except av.error.FFmpegError as exc:
+            raise FeatureError(path, f"audio track cannot be decoded: {exc}") from exc
+        sample_rate = stream.codec_context.sample_rate or stream.rate
+    if not blocks or sum(block.shape[1] for block in blocks) == 0:
+        raise FeatureError(path, "audio track is empty")
+    return np.concatenate(blocks, axis=1).astype(np.float32, copy=False), int(sample_rate)
+
+
+def load_audio(path: str | Path, sample_rate: int = 16000, check_silence: bool = False) -> tuple[np.ndarray, int]:
+    """Decode any audio or video file's first audio track to mono float32 in [-1, 1] at ``sample_rate``.
+
+    Channels are averaged, then resampled with :func:`resample`. With ``check_silence`` a track
+    whose peak stays under :data:`SILENCE_PEAK` raises :class:`FeatureError` (e.g. a muted
+    camera track, which would otherwise give constant features). Returns ``(samples, sample_rate)``.
+    """
+    path = Path(path)
+    if not path.is_file():
+        raise FeatureError(path, "audio file not found")
+    channels, source_rate = _decode(path)
+    mono = channels.mean(axis=0) if channels.shape[0] > 1 else channels[0]
+    samples = resample(mono, source_rate, sample_rate)
+    if check_silence and float(np.abs(samples).max()) < SILENCE_PEAK:
+        raise FeatureError(path, f"audio track is silent (peak below {SILENCE_PEAK:g})")
+    return samples, sample_rate
+
+
+def num_video_frames(samples: np.ndarray, sample_rate: int) -> int:
+    """25 fps frames that cover the audio (a partial last frame counts)."""
+    return -(-len(samples) * FPS // sample_rate)
+
+
+def compute_audio_streams(
+    samples: np.ndarray, sample_rate: int, num_frames: int, names: tuple[str, ...] | list[str] | None = None
+) -> dict[str, np.ndarray]:
+    """Compute the named streams (all of :data:`AUDIO_STREAMS` by default) from one decoded track."""
+    names = list(AUDIO_STREAMS) if names is None else list(names)
+    unknown = [name for name in names if name not in AUDIO_STREAMS]
+    if unknown:
+        raise ValueError(f"unknown audio stream(s) {unknown}; known: {sorted(AUDIO_STREAMS)}")
+    return {name: AUDIO_STREAMS[name][1](samples, sample_rate, num_frames) for name in names}
