@@ -1,0 +1,84 @@
+"""Appropriateness: FRCorr and FRDist against the appropriate real reactions of each speaker.
+
+For speaker row ``k`` the appropriate reactions are the real listener sequences ``L[j]`` with
+``neighbours[k, j] == 1``. Each generated reaction ``P[k, i]`` is matched to its best appropriate
+reaction; the published scores sum over the K reactions (range up to K) and average over speakers.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+import torch
+
+from reactdiff.metrics.ccc import channel_stats, ccc_from_moments
+from reactdiff.metrics.dtw import FRDIST_GROUPS, min_grouped_dtw
+from reactdiff.metrics.validation import check_neighbours, check_predictions, check_protocol, check_sequences
+
+#: Speaker rows per torch batch: bounds the gathered (rows, A, T, C) float64 neighbour block.
+_ROWS_PER_BATCH = 16
+
+
+def _padded_neighbours(neighbours: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """(N, A) column indices of each row's appropriate reactions, padded with -1, and the mask."""
+    counts = neighbours.sum(axis=1)
+    width = int(counts.max())
+    index = np.full((neighbours.shape[0], width), -1, dtype=np.int64)
+    rows, columns = np.nonzero(neighbours)
+    # np.nonzero walks row by row, so a running position inside each row is the column rank.
+    positions = np.arange(rows.size) - np.repeat(np.cumsum(counts) - counts, counts)
+    index[rows, positions] = columns
+    return index, index >= 0
+
+
+def best_ccc(predictions, listener, neighbours, protocol: str = "corrected", device: str = "cpu") -> np.ndarray:
+    """(N, K): for every reaction, the largest CCC with any of its speaker's appropriate reactions."""
+    check_protocol(protocol)
+    predictions = check_predictions(predictions)
+    listener = check_sequences(listener, predictions, "listener")
+    neighbours = check_neighbours(neighbours, predictions.shape[0])
+    index, mask = _padded_neighbours(neighbours)
+    real = channel_stats(torch.from_numpy(listener).to(device))
+    index_t = torch.from_numpy(index.clip(min=0)).to(device)
+    mask_t = torch.from_numpy(mask).to(device)
+    best = []
+    for start in range(0, predictions.shape[0], _ROWS_PER_BATCH):
+        rows = slice(start, start + _ROWS_PER_BATCH)
+        generated = channel_stats(torch.from_numpy(predictions[rows]).to(device))  # (B, K, T, C)
+        columns = index_t[rows]  # (B, A)
+        # Population covariance of every (reaction, appropriate reaction) pair, per channel: (B, K, A, C).
+        covariance = torch.einsum("bktc,batc->bkac", generated.centred, real.centred[columns])
+        covariance = covariance / predictions.shape[2]
+        per_channel = ccc_from_moments(
+            covariance,
+            real.mean[columns].unsqueeze(1),
+            real.var[columns].unsqueeze(1),
+            generated.mean.unsqueeze(2),
+            generated.var.unsqueeze(2),
+            protocol,
+        )
+        scores = per_channel.mean(dim=-1).masked_fill(~mask_t[rows].unsqueeze(1), -torch.inf)
+        best.append(scores.amax(dim=-1).cpu())
+    return torch.cat(best).numpy()
+
+
+def frcorr(predictions, listener, neighbours, protocol: str = "corrected", device: str = "cpu") -> float:
+    """FRCorr (higher is better): mean over speakers of the SUM over the K reactions of the best CCC
+    with an appropriate real reaction. Divide by K for the per-reaction value."""
+    return float(best_ccc(predictions, listener, neighbours, protocol, device).sum(axis=1).mean())
+
+
+def min_dtw(predictions, listener, neighbours) -> np.ndarray:
+    """(N, K): for every reaction, the smallest grouped DTW distance (AUs / 15 + VA + expressions / 8)
+    to any of its speaker's appropriate reactions. Compiled CPU kernel, parallel over all cores."""
+    predictions = check_predictions(predictions)
+    if predictions.shape[3] != FRDIST_GROUPS[-1][1]:
+        raise ValueError(f"FRDist needs the {FRDIST_GROUPS[-1][1]}-d emotion vector, got {predictions.shape[3]} channels")
+    listener = check_sequences(listener, predictions, "listener")
+    neighbours = check_neighbours(neighbours, predictions.shape[0])
+    return min_grouped_dtw(predictions, listener, neighbours, FRDIST_GROUPS)
+
+
+def frdist(predictions, listener, neighbours) -> float:
+    """FRDist (lower is better): mean over speakers of the SUM over the K reactions of the smallest
+    grouped DTW to an appropriate real reaction. Divide by K for the per-reaction value."""
+    return float(min_dtw(predictions, listener, neighbours).sum(axis=1).mean())

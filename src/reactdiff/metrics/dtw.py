@@ -1,0 +1,173 @@
+"""Dynamic time warping for FRDist, compiled with numba.
+
+The definition is the one of ``tslearn.metrics.dtw``: unconstrained DTW between two multivariate
+sequences, local cost = squared Euclidean distance between frames, accumulated along the cheapest
+path, result = square root of the accumulated cost. Inputs are float32 values accumulated in
+float64, as in the official evaluation (tslearn casts its inputs to float64).
+
+FRDist needs, for every reaction ``P[k, i]``, the minimum over the appropriate real reactions
+``L[j], j in A(k)`` of a weighted sum of three DTWs (AUs, valence/arousal, expressions). The kernel
+computes the three DTWs in one pass over the warping grid and abandons a candidate ``j`` as soon as
+a lower bound on its weighted sum exceeds the best candidate so far. The bound is exact (the
+accumulated cost only grows along a path, and float rounding is monotone), so the minimum is the
+same number the full computation gives, just found sooner.
+"""
+
+from __future__ import annotations
+
+import math
+
+import numba
+import numpy as np
+
+#: FRDist channel groups of the 25-d emotion vector and their weights: AUs / 15, VA / 1, expressions / 8.
+FRDIST_GROUPS = ((0, 15, 1.0 / 15.0), (15, 17, 1.0), (17, 25, 1.0 / 8.0))
+
+
+@numba.njit(cache=True, nogil=True)
+def _grouped_dtw(query, reference, bounds, weights, best):
+    """Weighted sum over channel groups of DTW(query[:, group], reference[group, :]).
+
+    ``query`` is (T, C), ``reference`` is stored channel-major (C, T') so that the local costs of a
+    whole grid row are computed with contiguous, vectorisable loops. Returns ``inf`` as soon as the
+    weighted sum is certain to exceed ``best``.
+    """
+    n_query, n_ref = query.shape[0], reference.shape[1]
+    n_groups = weights.shape[0]
+    cost = np.empty((n_groups, n_ref))
+    # Two rows of the accumulated-cost grid per group; column 0 is the "before the start" border.
+    previous = np.full((n_groups, n_ref + 1), np.inf)
+    current = np.full((n_groups, n_ref + 1), np.inf)
+    previous[:, 0] = 0.0
+    for s in range(n_query):
+        cost[:, :] = 0.0
+        for g in range(n_groups):
+            # Channels in ascending order per cell: the same summation order as tslearn.
+            for c in range(bounds[g], bounds[g + 1]):
+                value = query[s, c]
+                for t in range(n_ref):
+                    diff = value - reference[c, t]
+                    cost[g, t] += diff * diff
+        for g in range(n_groups):
+            # cost + min(a, b, c) == min(cost + min(a, b), cost + c) exactly (rounding is monotone),
+            # so the two predecessors from the previous row are handled in a vectorisable pass ...
+            for t in range(n_ref):
+                up = previous[g, t + 1]
+                diagonal = previous[g, t]
+                current[g, t + 1] = cost[g, t] + (diagonal if diagonal < up else up)
+            current[g, 0] = np.inf
+        # ... and only the left predecessor remains as a serial dependency. The kernel always runs
+        # three groups (unused ones are empty) so that the three chains are interleaved in registers.
+        left0 = left1 = left2 = np.inf
+        min0 = min1 = min2 = np.inf
+        for t in range(1, n_ref + 1):
+            value0 = cost[0, t - 1] + left0
+            value1 = cost[1, t - 1] + left1
+            value2 = cost[2, t - 1] + left2
+            left0 = current[0, t] if current[0, t] < value0 else value0
+            left1 = current[1, t] if current[1, t] < value1 else value1
+            left2 = current[2, t] if current[2, t] < value2 else value2
+            current[0, t] = left0
+            current[1, t] = left1
+            current[2, t] = left2
+            min0 = left0 if left0 < min0 else min0
+            min1 = left1 if left1 < min1 else min1
+            min2 = left2 if left2 < min2 else min2
+        bound = weights[0] * math.sqrt(min0) + weights[1] * math.sqrt(min1) + weights[2] * math.sqrt(min2)
+        # Every warping path crosses this row, so the final cost of each group is at least its row minimum.
+        if bound > best:
+            return np.inf
+        previous, current = current, previous
+    total = 0.0
+    for g in range(n_groups):
+        total += weights[g] * math.sqrt(previous[g, n_ref])
+    return total
+
+
+@numba.njit(cache=True, nogil=True)
+def _grouped_diagonal(query, reference, bounds, weights):
+    """Weighted grouped cost of the diagonal warping path: an upper bound on the grouped DTW."""
+    total = 0.0
+    for g in range(weights.shape[0]):
+        accumulated = 0.0
+        for s in range(query.shape[0]):
+            cost = 0.0
+            for c in range(bounds[g], bounds[g + 1]):
+                diff = query[s, c] - reference[c, s]
+                cost += diff * diff
+            accumulated = cost + accumulated
+        total += weights[g] * math.sqrt(accumulated)
+    return total
+
+
+@numba.njit(cache=True, parallel=True)
+def _min_grouped_dtw(predictions, references, offsets, candidates, bounds, weights):
+    n_rows, n_reactions = predictions.shape[0], predictions.shape[1]
+    result = np.empty(n_rows * n_reactions)
+    # One task per reaction: tasks are independent, so they spread over all cores.
+    for task in numba.prange(n_rows * n_reactions):
+        row, reaction = task // n_reactions, task % n_reactions
+        query = predictions[row, reaction]
+        start, stop = offsets[row], offsets[row + 1]
+        upper = np.full(stop - start, np.inf)
+        if query.shape[0] == references.shape[2]:
+            # The diagonal path bounds each candidate from above: the smallest bound seeds the
+            # abandoning threshold, and trying candidates from the most promising one tightens it fast.
+            for m in range(start, stop):
+                upper[m - start] = _grouped_diagonal(query, references[candidates[m]], bounds, weights)
+        best = upper.min() if stop > start else np.inf
+        exact = np.inf
+        for m in np.argsort(upper):
+            value = _grouped_dtw(query, references[candidates[start + m]], bounds, weights, best)
+            if value < exact:
+                exact = value
+            if value < best:
+                best = value
+        result[task] = exact
+    return result.reshape(n_rows, n_reactions)
+
+
+def min_grouped_dtw(
+    predictions: np.ndarray,
+    references: np.ndarray,
+    neighbours: np.ndarray,
+    groups=FRDIST_GROUPS,
+) -> np.ndarray:
+    """For every reaction ``predictions[k, i]`` the minimum over ``j`` with ``neighbours[k, j] == 1``
+    of ``sum_g weight_g * DTW(predictions[k, i][:, g], references[j][:, g])``.
+
+    ``predictions`` (N, K, T, C), ``references`` (M, T', C), ``neighbours`` (N, M) 0/1. Returns (N, K)
+    float64. Runs in parallel over all cores (``numba.set_num_threads`` limits it).
+    """
+    predictions = np.ascontiguousarray(predictions, dtype=np.float32).astype(np.float64)
+    # Channel-major references: see _grouped_dtw.
+    references = np.ascontiguousarray(np.asarray(references, dtype=np.float32).transpose(0, 2, 1), dtype=np.float64)
+    neighbours = np.asarray(neighbours)
+    rows, columns = np.nonzero(neighbours == 1)
+    offsets = np.searchsorted(rows, np.arange(neighbours.shape[0] + 1)).astype(np.int64)
+    bounds, weights = _kernel_groups(groups)
+    return _min_grouped_dtw(predictions, references, offsets, columns.astype(np.int64), bounds, weights)
+
+
+def _kernel_groups(groups) -> tuple[np.ndarray, np.ndarray]:
+    """Bounds and weights of 1 to 3 adjacent channel groups, padded to the kernel's three groups."""
+    groups = list(groups)
+    if not 1 <= len(groups) <= 3 or any(groups[g][1] != groups[g + 1][0] for g in range(len(groups) - 1)):
+        raise ValueError(f"DTW channel groups must be 1 to 3 adjacent ranges, got {groups}")
+    end = groups[-1][1]
+    # An empty group with weight 0 adds exactly 0.0 to the weighted sum.
+    groups += [(end, end, 0.0)] * (3 - len(groups))
+    bounds = np.array([groups[0][0]] + [stop for _, stop, _ in groups], dtype=np.int64)
+    weights = np.array([weight for _, _, weight in groups], dtype=np.float64)
+    return bounds, weights
+
+
+def dtw(query: np.ndarray, reference: np.ndarray) -> float:
+    """DTW between two (T, C) sequences: sqrt of the squared-Euclidean cost of the best path."""
+    query = np.asarray(query, dtype=np.float32).astype(np.float64)
+    reference = np.asarray(reference, dtype=np.float32).astype(np.float64)
+    if query.ndim == 1:
+        query, reference = query[:, None], reference[:, None]
+    reference = np.ascontiguousarray(reference.T)
+    bounds, weights = _kernel_groups([(0, query.shape[1], 1.0)])
+    return float(_grouped_dtw(query, reference, bounds, weights, np.inf))

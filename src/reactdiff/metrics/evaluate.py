@@ -1,0 +1,137 @@
+"""The whole REACT evaluation in one call, under the ``official`` or ``corrected`` protocol."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import numpy as np
+
+from reactdiff.metrics.appropriateness import best_ccc, min_dtw
+from reactdiff.metrics.diversity import frdiv, frdvs, frvar
+from reactdiff.metrics.realism import frechet_distances
+from reactdiff.metrics.synchrony import tlcc_offsets
+from reactdiff.metrics.validation import (
+    check_neighbours,
+    check_predictions,
+    check_protocol,
+    check_sequences,
+)
+
+PROTOCOLS = ("official", "corrected")
+
+#: What each protocol means, printed with every result it produced.
+PROTOCOL_NOTES = {
+    "official": (
+        "official: the published REACT evaluation, quirks included: FRCorr and FRDist sum over the K "
+        "reactions; a channel constant in either sequence scores CCC 0 (even when both agree); FRSyn "
+        "scores only the first reaction, and a channel constant inside a lag window turns the offset to "
+        "49 (NaN argmax); FRSyn_all_predictions is the single-process variant over all K."
+    ),
+    "corrected": (
+        "corrected: CCC from the covariance (identical constant channels score 1); FRSyn over all K "
+        "reactions, constant channels left out of each lag's mean, reactions with no usable lag counted "
+        "in FRSyn_no_valid_lag instead of scored 49."
+    ),
+}
+REALISM_NOTE = (
+    "FD-* are Frechet distances between Gaussian fits of generated and real emotion / 3DMM features "
+    "(per frame, and per 2 s window: mean, std, mean |change|); they are not the challenge's FRRea."
+)
+
+
+def resolve_device(device: str) -> str:
+    """``"auto"`` -> ``"cuda"`` when torch sees a GPU, else ``"cpu"``; other names pass through."""
+    if device == "auto":
+        import torch
+
+        return "cuda" if torch.cuda.is_available() else "cpu"
+    return device
+
+
+def evaluate_protocols(
+    predictions,
+    listener,
+    speaker,
+    neighbours,
+    protocols=PROTOCOLS,
+    coeffs_3dmm=None,
+    listener_3dmm=None,
+    device: str = "cpu",
+) -> dict[str, dict[str, Any]]:
+    """``evaluate`` under several protocols at once; metrics the protocols share (FRDist, diversity,
+    Frechet distances) are computed once. Returns ``{protocol: results}``."""
+    protocols = tuple(check_protocol(protocol) for protocol in protocols)
+    device = resolve_device(device)
+    # Validate everything before the expensive parts run.
+    predictions = check_predictions(predictions, min_samples=2)
+    listener = check_sequences(listener, predictions, "listener")
+    speaker = check_sequences(speaker, predictions, "speaker")
+    neighbours = check_neighbours(neighbours, predictions.shape[0])
+    if (coeffs_3dmm is None) != (listener_3dmm is None):
+        raise ValueError("pass both coeffs_3dmm (generated) and listener_3dmm (real), or neither")
+    if coeffs_3dmm is not None:
+        coeffs_3dmm = check_predictions(coeffs_3dmm, name="coeffs_3dmm")
+        if coeffs_3dmm.shape[:3] != predictions.shape[:3]:
+            raise ValueError(f"coeffs_3dmm has shape {coeffs_3dmm.shape}, expected {predictions.shape[:3]} + (58,)")
+        listener_3dmm = check_sequences(listener_3dmm, coeffs_3dmm, "listener_3dmm")
+
+    reactions = predictions.shape[1]
+    dtw_sums = min_dtw(predictions, listener, neighbours).sum(axis=1)
+    shared = {
+        "FRDist": float(dtw_sums.mean()),
+        "FRDist_per_reaction": float(dtw_sums.mean() / reactions),
+        "FRDiv": frdiv(predictions, device),
+        "FRVar": frvar(predictions, device),
+        "FRDvs": frdvs(predictions, device),
+    }
+    shared.update(frechet_distances(predictions, listener, "emotion", device))
+    if coeffs_3dmm is not None:
+        shared.update(frechet_distances(coeffs_3dmm, listener_3dmm, "3dmm", device))
+
+    results = {}
+    for protocol in protocols:
+        ccc_sums = best_ccc(predictions, listener, neighbours, protocol, device).sum(axis=1)
+        offsets = tlcc_offsets(predictions, speaker, protocol, device)
+        scores: dict[str, Any] = {
+            "protocol": protocol,
+            "FRCorr": float(ccc_sums.mean()),
+            "FRCorr_per_reaction": float(ccc_sums.mean() / reactions),
+            "FRDist": shared["FRDist"],
+            "FRDist_per_reaction": shared["FRDist_per_reaction"],
+        }
+        if protocol == "official":
+            scores["FRSyn"] = float(offsets[:, 0].mean())
+            scores["FRSyn_all_predictions"] = float(offsets.mean())
+        else:
+            usable = ~np.isnan(offsets)
+            scores["FRSyn"] = float(offsets[usable].mean()) if usable.any() else float("nan")
+            scores["FRSyn_no_valid_lag"] = int((~usable).sum())
+        scores.update({name: value for name, value in shared.items() if not name.startswith("FRDist")})
+        scores["num_speakers"] = int(predictions.shape[0])
+        scores["num_reactions"] = int(reactions)
+        scores["notes"] = [PROTOCOL_NOTES[protocol], REALISM_NOTE]
+        results[protocol] = scores
+    return results
+
+
+def evaluate(
+    predictions,
+    listener,
+    speaker,
+    neighbours,
+    protocol: str = "corrected",
+    coeffs_3dmm=None,
+    listener_3dmm=None,
+    device: str = "cpu",
+) -> dict[str, Any]:
+    """Every REACT metric for predictions (N, K, T, 25) against listener / speaker emotion (N, T, 25)
+    in evaluation order and the (N, N) appropriateness matrix.
+
+    Returns a flat dict: metric name -> value, plus ``protocol`` and ``notes`` (what the protocol
+    means). With ``coeffs_3dmm`` (N, K, T, 58) and ``listener_3dmm`` (N, T, 58) it adds the 3DMM
+    Frechet distances. ``device`` runs the torch parts on "cpu", "cuda" or "auto"; DTW (FRDist) always
+    runs in the compiled CPU kernel.
+    """
+    return evaluate_protocols(
+        predictions, listener, speaker, neighbours, (protocol,), coeffs_3dmm, listener_3dmm, device
+    )[protocol]
