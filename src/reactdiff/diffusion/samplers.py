@@ -1,0 +1,155 @@
+"""Samplers: plain functions of a denoiser callable ``denoise_fn(x_t, t, cond) -> eps``.
+
+The condition is opaque to the samplers (a tensor, a dict, anything the denoiser takes), so one
+sampler serves every model. Every step sees one batched network call.
+"""
+
+from __future__ import annotations
+
+from typing import Any, Callable
+
+import torch
+
+from reactdiff.diffusion.schedule import NoiseSchedule
+
+DenoiseFn = Callable[[torch.Tensor, torch.Tensor, Any], torch.Tensor]
+
+
+def predict_x0(x_t: torch.Tensor, eps: torch.Tensor, abar_t: float) -> torch.Tensor:
+    """Invert ``x_t = sqrt(abar) x0 + sqrt(1 - abar) eps`` for x0 (DDIM paper eq. 9)."""
+    return (x_t - (1 - abar_t) ** 0.5 * eps) / abar_t**0.5
+
+
+def ddim_sigma(abar_t: float, abar_prev: float, eta: float) -> float:
+    """Noise scale of a DDIM step (DDIM paper eq. 16); eta = 1 gives the DDPM posterior std."""
+    return eta * ((1 - abar_prev) / (1 - abar_t) * (1 - abar_t / abar_prev)) ** 0.5
+
+
+def _clipped(x_t: torch.Tensor, eps: torch.Tensor, abar_t: float, clip_x0: float | None):
+    """Predicted x0, clipped if asked, and the eps consistent with it."""
+    x0 = predict_x0(x_t, eps, abar_t)
+    if clip_x0 is not None:
+        x0 = x0.clamp(-clip_x0, clip_x0)
+        # Re-derive eps from the clipped x0 so the step stays on the same DDIM trajectory family.
+        eps = (x_t - abar_t**0.5 * x0) / (1 - abar_t) ** 0.5
+    return x0, eps
+
+
+def ddim_step(
+    x_t: torch.Tensor,
+    eps: torch.Tensor,
+    abar_t: float,
+    abar_prev: float,
+    eta: float = 0.0,
+    noise: torch.Tensor | None = None,
+    clip_x0: float | None = None,
+) -> torch.Tensor:
+    """One DDIM update from ``x_t`` to the previous (less noisy) respaced step.
+
+    DDIM paper (Song et al. 2021) eq. 12:
+    ``x_prev = sqrt(abar_prev) x0_pred + sqrt(1 - abar_prev - sigma^2) eps + sigma * noise``.
+    ``abar_prev = 1`` is the final step and returns the predicted x0.
+    """
+    x0, eps = _clipped(x_t, eps, abar_t, clip_x0)
+    sigma = ddim_sigma(abar_t, abar_prev, eta)
+    # max(., 0) guards the square root against rounding when eta = 1 and abar_prev -> abar_t.
+    direction = max(1 - abar_prev - sigma**2, 0.0) ** 0.5
+    x_prev = abar_prev**0.5 * x0 + direction * eps
+    if sigma > 0:
+        if noise is None:
+            raise ValueError("ddim_step with eta > 0 needs a noise tensor")
+        x_prev = x_prev + sigma * noise
+    return x_prev
+
+
+def ddpm_step(
+    x_t: torch.Tensor,
+    eps: torch.Tensor,
+    abar_t: float,
+    abar_prev: float,
+    noise: torch.Tensor | None = None,
+    clip_x0: float | None = None,
+) -> torch.Tensor:
+    """One ancestral step: a draw from the posterior ``q(x_prev | x_t, x0_pred)`` (DDPM eq. 6-7).
+
+    Works between any two steps of a respaced schedule (improved-diffusion's respacing): the
+    per-step ``beta`` is ``1 - abar_t / abar_prev``.
+    """
+    x0, _ = _clipped(x_t, eps, abar_t, clip_x0)
+    beta = 1 - abar_t / abar_prev
+    mean = (abar_prev**0.5 * beta / (1 - abar_t)) * x0 + ((1 - beta) ** 0.5 * (1 - abar_prev) / (1 - abar_t)) * x_t
+    variance = (1 - abar_prev) / (1 - abar_t) * beta
+    if variance > 0:
+        if noise is None:
+            raise ValueError("ddpm_step needs a noise tensor before the final step")
+        mean = mean + variance**0.5 * noise
+    return mean
+
+
+def _loop(step, denoise_fn, shape, schedule, steps, cond, generator, x_T, device, dtype, stochastic):
+    """Shared sampling loop: start from noise, visit the respaced timesteps, step down to x0."""
+    if device is None:
+        device = x_T.device if x_T is not None else schedule.alphas_cumprod.device
+    x = x_T if x_T is not None else torch.randn(shape, generator=generator, device=device, dtype=dtype)
+    timesteps = schedule.respace(steps)
+    abars = schedule.alphas_cumprod.double().cpu().tolist()
+    for index, t in enumerate(timesteps.tolist()):
+        is_last = index + 1 == len(timesteps)
+        abar_t = abars[t]
+        abar_prev = 1.0 if is_last else abars[int(timesteps[index + 1])]
+        t_batch = torch.full((x.shape[0],), t, device=x.device, dtype=torch.long)
+        eps = denoise_fn(x, t_batch, cond)
+        # Deterministic samplers draw nothing, so the generator state and the cost stay untouched.
+        noise = None if is_last or not stochastic else torch.randn(x.shape, generator=generator, device=x.device, dtype=x.dtype)
+        x = step(x, eps, abar_t, abar_prev, noise)
+    return x
+
+
+@torch.no_grad()
+def ddim_sample(
+    denoise_fn: DenoiseFn,
+    shape: tuple[int, ...],
+    schedule: NoiseSchedule,
+    steps: int = 20,
+    eta: float = 0.0,
+    cond: Any = None,
+    generator: torch.Generator | None = None,
+    clip_x0: float | None = None,
+    x_T: torch.Tensor | None = None,
+    device: torch.device | str | None = None,
+    dtype: torch.dtype = torch.float32,
+) -> torch.Tensor:
+    """DDIM sampling (Song et al. 2021) over ``steps`` respaced timesteps; eta = 0 is deterministic.
+
+    ``denoise_fn(x_t, t (B,), cond)`` predicts eps. Starts from ``x_T`` if given, else from noise
+    drawn with ``generator``. Returns x0 of ``shape``.
+    """
+    def step(x, eps, abar_t, abar_prev, noise):
+        return ddim_step(x, eps, abar_t, abar_prev, eta=eta, noise=noise, clip_x0=clip_x0)
+
+    return _loop(step, denoise_fn, shape, schedule, steps, cond, generator, x_T, device, dtype, eta > 0)
+
+
+@torch.no_grad()
+def ddpm_sample(
+    denoise_fn: DenoiseFn,
+    shape: tuple[int, ...],
+    schedule: NoiseSchedule,
+    steps: int | None = None,
+    cond: Any = None,
+    generator: torch.Generator | None = None,
+    clip_x0: float | None = None,
+    x_T: torch.Tensor | None = None,
+    device: torch.device | str | None = None,
+    dtype: torch.dtype = torch.float32,
+) -> torch.Tensor:
+    """Ancestral DDPM sampling (Ho et al. 2020), over all training steps or a respaced subset."""
+    def step(x, eps, abar_t, abar_prev, noise):
+        return ddpm_step(x, eps, abar_t, abar_prev, noise=noise, clip_x0=clip_x0)
+
+    steps = schedule.num_train_steps if steps is None else steps
+    return _loop(step, denoise_fn, shape, schedule, steps, cond, generator, x_T, device, dtype, True)
+
+
+#: Samplers by name, for configuration and the CLI.
+SAMPLERS = {"ddim": ddim_sample, "ddpm": ddpm_sample}

@@ -1,0 +1,94 @@
+"""Configuration dataclasses of the ReactDiff networks (defaults = the ``default`` preset).
+
+They plug into :mod:`reactdiff.config`, so every field is a ``--model.<section>.<field>`` flag and
+travels as JSON beside every checkpoint.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Literal
+
+from reactdiff.constants import WINDOW_FRAMES
+
+
+@dataclass
+class AutoencoderConfig:
+    """Stage 1: Multi-Modality Transformer encoder + transformer decoder (behaviour autoencoder)."""
+
+    #: Width every input stream is projected to inside the MMT (the paper uses 1024).
+    hidden_dim: int = 256
+    num_heads: int = 4
+    #: Stacked intra-class blocks (each cross-attends to every other stream of the class).
+    intra_depth: int = 2
+    #: Stacked inter-class blocks (visual queries, audio keys/values).
+    inter_depth: int = 2
+    #: Feed-forward sub-layer after each attention block (not in the paper; see docs/model.md).
+    feedforward: bool = True
+    #: Sinusoidal frame positions added to the projected streams (not in the paper).
+    positional: bool = True
+    #: Per-frame behaviour latent size.
+    latent_dim: int = 256
+    #: Transformer layers of the decoder (self-attention over the frames).
+    decoder_layers: int = 2
+    decoder_heads: int = 4
+    decoder_ff_dim: int = 512
+    dropout: float = 0.1
+    #: Attention sees chunks of this many frames (0 = the whole sequence). One window (50) keeps
+    #: encoding and decoding local, so online/streaming generation never looks ahead.
+    context_frames: int = WINDOW_FRAMES
+    #: Loss = weight_3dmm * MSE(3DMM) + weight_emotion * L1(emotion), as published.
+    weight_3dmm: float = 10.0
+    weight_emotion: float = 10.0
+
+
+@dataclass
+class DenoiserConfig:
+    """Stage 2 denoiser network ``f(x_t, t, cond) -> eps``; ``name`` picks it from ``DENOISERS``."""
+
+    name: Literal["transformer", "unet1d"] = "transformer"
+    #: Size of the condition vector the speaker window is projected to.
+    cond_dim: int = 256
+    #: Transformer denoiser: token = ``patch_frames`` consecutive frames of the window.
+    width: int = 192
+    depth: int = 3
+    num_heads: int = 4
+    mlp_ratio: float = 2.0
+    patch_frames: int = 5
+    #: 1-D U-Net (frames as channels, latent dimensions as length), improved-diffusion style.
+    model_channels: int = 64
+    channel_mult: tuple[int, ...] = (1, 2, 2)
+    num_res_blocks: int = 1
+    #: Downsampling factors (1 = first level) at which the U-Net has self-attention.
+    attention_levels: tuple[int, ...] = (4,)
+    unet_heads: int = 4
+    dropout: float = 0.0
+
+
+@dataclass
+class DiffusionConfig:
+    """Stage 2 latent diffusion settings (schedule, windows, sampling)."""
+
+    train_steps: int = 1000
+    schedule: Literal["cosine", "linear"] = "cosine"
+    sample_steps: int = 20
+    eta: float = 0.0
+    window: int = WINDOW_FRAMES
+    #: Window w is generated from speaker window w-1 (zeros for w = 0), as the reference's online mode.
+    online: bool = False
+    #: Weight of the L1 epsilon loss (the reference uses 10).
+    loss_weight: float = 10.0
+    #: Latent normalisation before diffusion: per-dimension standardisation, or a correct min-max to [-1, 1].
+    normalization: Literal["standard", "minmax"] = "standard"
+    #: Clip the predicted x0 to [-clip_x0, clip_x0] while sampling (None = off; 1.0 suits "minmax").
+    clip_x0: float | None = None
+
+
+@dataclass
+class ModelConfig:
+    """The whole ReactDiff model: which input streams, the autoencoder, the denoiser, the diffusion."""
+
+    streams: tuple[str, ...] = ("emotion", "3dmm", "mfcc")
+    autoencoder: AutoencoderConfig = field(default_factory=AutoencoderConfig)
+    denoiser: DenoiserConfig = field(default_factory=DenoiserConfig)
+    diffusion: DiffusionConfig = field(default_factory=DiffusionConfig)

@@ -1,0 +1,28 @@
+"""Named model configurations (``--model.preset`` style choices come from ``MODEL_PRESETS``)."""
+
+from __future__ import annotations
+
+from reactdiff.model.config import AutoencoderConfig, DenoiserConfig, ModelConfig
+
+
+def default_config() -> ModelConfig:
+    """Sized for a 50 x 256 latent window and CPU sampling: see docs/model.md for the budget."""
+    return ModelConfig()
+
+
+def paper_config() -> ModelConfig:
+    """The published sizes: MMT width 1024, 1024-d condition, U-Net with channels 256 x (1, 2, 4, 8)."""
+    return ModelConfig(
+        autoencoder=AutoencoderConfig(
+            hidden_dim=1024, num_heads=4, intra_depth=2, inter_depth=2, feedforward=False, positional=False,
+            latent_dim=256, decoder_layers=4, decoder_heads=4, decoder_ff_dim=512, dropout=0.1, context_frames=0,
+        ),
+        denoiser=DenoiserConfig(
+            name="unet1d", cond_dim=1024, model_channels=256, channel_mult=(1, 2, 4, 8), num_res_blocks=2,
+            attention_levels=(2, 4, 8), unet_heads=4,
+        ),
+    )
+
+
+#: name -> function returning a fresh ModelConfig.
+MODEL_PRESETS = {"default": default_config, "paper": paper_config}

@@ -1,0 +1,246 @@
+"""The composed ReactDiff model: behaviour autoencoder + conditional latent diffusion over windows."""
+
+from __future__ import annotations
+
+import contextlib
+from typing import Iterator
+
+import torch
+import torch.nn.functional as F
+from torch import nn
+
+from reactdiff.constants import AU_SLICE, EXPRESSION_SLICE, VA_SLICE
+from reactdiff.diffusion.samplers import SAMPLERS
+from reactdiff.diffusion.schedule import NoiseSchedule
+from reactdiff.model.autoencoder import BehaviourAutoencoder
+from reactdiff.model.condition import ConditionEncoder
+from reactdiff.model.config import ModelConfig
+from reactdiff.model.denoisers import DENOISERS
+
+
+def postprocess_emotion(emotion: torch.Tensor) -> torch.Tensor:
+    """Map raw decoder emotion outputs (..., 25) into the valid ranges of the data contract.
+
+    Training uses L1 on raw outputs (as the reference); at generation AU occurrences are clamped
+    to [0, 1], valence/arousal to [-1, 1], and expression probabilities clipped at 0 and
+    renormalised to sum to one (uniform where all eight were clipped to zero).
+    """
+    aus = emotion[..., AU_SLICE].clamp(0, 1)
+    valence_arousal = emotion[..., VA_SLICE].clamp(-1, 1)
+    expression = emotion[..., EXPRESSION_SLICE].clamp_min(0)
+    total = expression.sum(-1, keepdim=True)
+    uniform = torch.full_like(expression, 1 / expression.shape[-1])
+    expression = torch.where(total > 0, expression / total.clamp_min(1e-12), uniform)
+    return torch.cat([aus, valence_arousal, expression], dim=-1)
+
+
+@contextlib.contextmanager
+def _eval_mode(module: nn.Module) -> Iterator[None]:
+    """Run ``module`` in eval mode (no dropout) and restore its previous mode afterwards."""
+    was_training = module.training
+    module.eval()
+    try:
+        yield
+    finally:
+        module.train(was_training)
+
+
+class ReactDiffModel(nn.Module):
+    """Listener reaction generation: stage-1 autoencoder, stage-2 window-wise latent diffusion.
+
+    Build with :func:`reactdiff.model.build_model`. Stage 1 trains ``model.autoencoder`` with
+    :meth:`autoencoder_loss`; then :meth:`set_latent_stats`; stage 2 trains
+    :meth:`diffusion_parameters` with :meth:`diffusion_loss` (the autoencoder stays frozen).
+    """
+
+    def __init__(self, config: ModelConfig, stream_dims: dict[str, int], stream_kinds: dict[str, str]):
+        super().__init__()
+        if not config.streams:
+            raise ValueError("model.streams is empty: the model needs at least one input stream")
+        unknown = [name for name in config.streams if name not in stream_dims]
+        if unknown:
+            raise ValueError(f"model stream(s) {unknown} are not in the feature store (available: {sorted(stream_dims)})")
+        self.config = config
+        self.streams = tuple(config.streams)
+        self.window = config.diffusion.window
+        latent = config.autoencoder.latent_dim
+        self.autoencoder = BehaviourAutoencoder(
+            config.autoencoder,
+            {name: stream_dims[name] for name in self.streams},
+            {name: stream_kinds.get(name, "") for name in self.streams},
+        )
+        self.condition_encoder = ConditionEncoder(self.window, latent, config.denoiser.cond_dim)
+        if config.denoiser.name not in DENOISERS:
+            raise ValueError(f"unknown denoiser {config.denoiser.name!r}; choose from {sorted(DENOISERS)}")
+        self.denoiser = DENOISERS[config.denoiser.name](config.denoiser, self.window, latent)
+        self.schedule = NoiseSchedule(config.diffusion.train_steps, config.diffusion.schedule)
+        # Latent statistics over the training set, saved with the weights (persistent buffers).
+        self.register_buffer("latent_mean", torch.zeros(latent))
+        self.register_buffer("latent_std", torch.ones(latent))
+        self.register_buffer("latent_min", -torch.ones(latent))
+        self.register_buffer("latent_max", torch.ones(latent))
+        self.register_buffer("latent_stats_ready", torch.tensor(False))
+
+    # ----- stage 1 -------------------------------------------------------------------------
+    def encode(self, streams: dict[str, torch.Tensor]) -> torch.Tensor:
+        """Input streams name -> (B, T, D) to behaviour latents (B, T, latent_dim)."""
+        return self.autoencoder.encode(streams)
+
+    def decode(self, latent: torch.Tensor) -> dict[str, torch.Tensor]:
+        """Latents (B, T, latent_dim) to raw ``{"emotion": (B, T, 25), "coeffs_3dmm": (B, T, 58)}``."""
+        return self.autoencoder.decode(latent)
+
+    def autoencoder_loss(
+        self, streams: dict[str, torch.Tensor], targets: dict[str, torch.Tensor]
+    ) -> tuple[torch.Tensor, dict[str, float]]:
+        """``weight_3dmm * MSE(3DMM) + weight_emotion * L1(emotion)`` of the reconstruction."""
+        decoded = self.decode(self.encode(streams))
+        mse_3dmm = F.mse_loss(decoded["coeffs_3dmm"], targets["coeffs_3dmm"])
+        l1_emotion = F.l1_loss(decoded["emotion"], targets["emotion"])
+        config = self.config.autoencoder
+        loss = config.weight_3dmm * mse_3dmm + config.weight_emotion * l1_emotion
+        return loss, {"loss": loss.item(), "mse_3dmm": mse_3dmm.item(), "l1_emotion": l1_emotion.item()}
+
+    @torch.no_grad()
+    def set_latent_stats(self, latents: torch.Tensor) -> None:
+        """Store per-dimension mean/std/min/max of training latents (M, latent_dim) for normalisation."""
+        latents = latents.reshape(-1, latents.shape[-1]).to(self.latent_mean.device, torch.float64)
+        if latents.shape[0] < 2:
+            raise ValueError("set_latent_stats needs at least two latent vectors")
+        self.latent_mean.copy_(latents.mean(0))
+        self.latent_std.copy_(latents.std(0))
+        self.latent_min.copy_(latents.min(0).values)
+        self.latent_max.copy_(latents.max(0).values)
+        self.latent_stats_ready.fill_(True)
+
+    def normalize_latent(self, latent: torch.Tensor) -> torch.Tensor:
+        """Latents to the diffusion space: standardised, or min-max to [-1, 1] (correct precedence)."""
+        if self.config.diffusion.normalization == "minmax":
+            span = (self.latent_max - self.latent_min).clamp_min(1e-6)
+            return 2 * (latent - self.latent_min) / span - 1
+        return (latent - self.latent_mean) / self.latent_std.clamp_min(1e-6)
+
+    def denormalize_latent(self, latent: torch.Tensor) -> torch.Tensor:
+        """Inverse of :meth:`normalize_latent`."""
+        if self.config.diffusion.normalization == "minmax":
+            span = (self.latent_max - self.latent_min).clamp_min(1e-6)
+            return (latent + 1) / 2 * span + self.latent_min
+        return latent * self.latent_std.clamp_min(1e-6) + self.latent_mean
+
+    # ----- windows ------------------------------------------------------------------------
+    def to_windows(self, latent: torch.Tensor) -> torch.Tensor:
+        """(B, T, latent) -> (B, W, window, latent); T must be a multiple of the window (crop first)."""
+        batch, frames, dim = latent.shape
+        if frames % self.window:
+            raise ValueError(f"sequence of {frames} frames is not a multiple of the {self.window}-frame window")
+        return latent.reshape(batch, frames // self.window, self.window, dim)
+
+    def condition_windows(self, speaker_windows: torch.Tensor) -> torch.Tensor:
+        """The speaker latent window (raw, B x W x window x latent) each listener window is conditioned on.
+
+        Offline: window w. Online: window w - 1, and a zero latent window for w = 0, so no
+        listener window depends on speaker frames at or after its own start.
+        """
+        if not self.config.diffusion.online:
+            return speaker_windows
+        return torch.cat([torch.zeros_like(speaker_windows[:, :1]), speaker_windows[:, :-1]], dim=1)
+
+    def diffusion_parameters(self) -> list[nn.Parameter]:
+        """Parameters trained in stage 2 (condition encoder + denoiser; the autoencoder is frozen)."""
+        return [*self.condition_encoder.parameters(), *self.denoiser.parameters()]
+
+    def _require_stats(self) -> None:
+        if not bool(self.latent_stats_ready):
+            raise RuntimeError("latent statistics are not set: call set_latent_stats after stage 1")
+
+    # ----- stage 2 -------------------------------------------------------------------------
+    def diffusion_loss(
+        self,
+        speaker_streams: dict[str, torch.Tensor],
+        listener_streams: dict[str, torch.Tensor],
+        generator: torch.Generator | None = None,
+    ) -> tuple[torch.Tensor, dict[str, float]]:
+        """L1 epsilon-prediction loss on the listener's latent windows given the speaker's.
+
+        Both sides go through the frozen encoder without gradients and without dropout; T must be
+        a multiple of the window.
+        """
+        self._require_stats()
+        with torch.no_grad(), _eval_mode(self.autoencoder):
+            speaker = self.condition_windows(self.to_windows(self.encode(speaker_streams)))
+            listener = self.normalize_latent(self.to_windows(self.encode(listener_streams)))
+        x0 = listener.flatten(0, 1)
+        cond = self.condition_encoder(self.normalize_latent(speaker).flatten(0, 1))
+        t = self.schedule.sample_timesteps(x0.shape[0], generator=generator)
+        noise = torch.randn(x0.shape, generator=generator, device=x0.device, dtype=x0.dtype)
+        predicted = self.denoiser(self.schedule.add_noise(x0, noise, t), t, cond)
+        l1_eps = F.l1_loss(predicted, noise)
+        loss = self.config.diffusion.loss_weight * l1_eps
+        return loss, {"loss": loss.item(), "l1_eps": l1_eps.item()}
+
+    @torch.no_grad()
+    def sample_windows(
+        self,
+        speaker_windows: torch.Tensor,
+        num_samples: int = 10,
+        steps: int | None = None,
+        eta: float | None = None,
+        sampler: str = "ddim",
+        generator: torch.Generator | None = None,
+        x_T: torch.Tensor | None = None,
+    ) -> torch.Tensor:
+        """Generate listener latent windows (B, K, W, window, latent) from the speaker latent windows
+        (B, W, window, latent) they are conditioned on (raw latents, not normalised).
+
+        Window w of the output is conditioned on window w of the input: for online generation pass
+        speaker windows already shifted (``sample`` does; a stream passes the last complete window).
+        All K samples and W windows are denoised in one batched call per step.
+        """
+        self._require_stats()
+        if sampler not in SAMPLERS:
+            raise ValueError(f"unknown sampler {sampler!r}; choose from {sorted(SAMPLERS)}")
+        batch, num_windows = speaker_windows.shape[:2]
+        cond = self.condition_encoder(self.normalize_latent(speaker_windows).flatten(0, 1))
+        # The condition is computed once and shared by the K samples: (B*W, C) -> (B*K*W, C).
+        cond = cond.reshape(batch, 1, num_windows, -1).expand(-1, num_samples, -1, -1).reshape(-1, cond.shape[-1])
+        shape = (batch * num_samples * num_windows, self.window, speaker_windows.shape[-1])
+        diffusion = self.config.diffusion
+        options = {"eta": diffusion.eta if eta is None else eta} if sampler == "ddim" else {}
+        x0 = SAMPLERS[sampler](
+            self.denoiser,
+            shape,
+            self.schedule,
+            steps=diffusion.sample_steps if steps is None else steps,
+            cond=cond,
+            generator=generator,
+            clip_x0=diffusion.clip_x0,
+            x_T=None if x_T is None else x_T.reshape(shape),
+            device=speaker_windows.device,
+            dtype=speaker_windows.dtype,
+            **options,
+        )
+        return self.denormalize_latent(x0).reshape(batch, num_samples, num_windows, self.window, -1)
+
+    @torch.no_grad()
+    def sample(
+        self,
+        speaker_streams: dict[str, torch.Tensor],
+        num_samples: int = 10,
+        steps: int | None = None,
+        eta: float | None = None,
+        sampler: str = "ddim",
+        generator: torch.Generator | None = None,
+    ) -> dict[str, torch.Tensor]:
+        """K listener reactions per speaker clip: ``{"emotion": (B, K, T, 25), "coeffs_3dmm": (B, K, T, 58)}``.
+
+        T (the speaker's frames) must be a multiple of the window. Emotion is post-processed into
+        valid ranges (:func:`postprocess_emotion`). Call ``model.eval()`` first (dropout).
+        """
+        speaker = self.to_windows(self.encode(speaker_streams))
+        batch, num_windows = speaker.shape[:2]
+        listener = self.sample_windows(
+            self.condition_windows(speaker), num_samples, steps=steps, eta=eta, sampler=sampler, generator=generator
+        )
+        decoded = self.decode(listener.reshape(batch * num_samples, num_windows * self.window, -1))
+        decoded["emotion"] = postprocess_emotion(decoded["emotion"])
+        return {name: value.reshape(batch, num_samples, *value.shape[1:]) for name, value in decoded.items()}

@@ -1,0 +1,151 @@
+"""The paper's 1-D U-Net denoiser (improved-diffusion style): window frames as channels, latent
+dimensions as the length axis."""
+
+from __future__ import annotations
+
+import torch
+import torch.nn.functional as F
+from torch import nn
+
+from reactdiff.model.config import DenoiserConfig
+from reactdiff.model.layers import group_count, sinusoidal_embedding
+
+
+def _norm(channels: int) -> nn.GroupNorm:
+    return nn.GroupNorm(group_count(channels), channels)
+
+
+def _zero(module: nn.Module) -> nn.Module:
+    """Zero-initialise a layer so its residual branch starts as the identity (improved-diffusion)."""
+    for parameter in module.parameters():
+        nn.init.zeros_(parameter)
+    return module
+
+
+class ResBlock(nn.Module):
+    """GroupNorm-SiLU-conv twice, with the timestep+condition embedding added in between."""
+
+    def __init__(self, in_channels: int, out_channels: int, embed_dim: int, dropout: float):
+        super().__init__()
+        self.in_layers = nn.Sequential(_norm(in_channels), nn.SiLU(), nn.Conv1d(in_channels, out_channels, 3, padding=1))
+        self.embed = nn.Sequential(nn.SiLU(), nn.Linear(embed_dim, out_channels))
+        self.out_layers = nn.Sequential(
+            _norm(out_channels), nn.SiLU(), nn.Dropout(dropout), _zero(nn.Conv1d(out_channels, out_channels, 3, padding=1))
+        )
+        self.skip = nn.Identity() if in_channels == out_channels else nn.Conv1d(in_channels, out_channels, 1)
+
+    def forward(self, x: torch.Tensor, embedding: torch.Tensor) -> torch.Tensor:
+        h = self.in_layers(x) + self.embed(embedding)[:, :, None]
+        return self.skip(x) + self.out_layers(h)
+
+
+class AttentionBlock1d(nn.Module):
+    """Self-attention over the length positions, channels as features."""
+
+    def __init__(self, channels: int, num_heads: int):
+        super().__init__()
+        self.num_heads = num_heads
+        self.norm = _norm(channels)
+        self.qkv = nn.Conv1d(channels, 3 * channels, 1)
+        self.proj = _zero(nn.Conv1d(channels, channels, 1))
+
+    def forward(self, x: torch.Tensor, embedding: torch.Tensor | None = None) -> torch.Tensor:
+        batch, channels, length = x.shape
+        qkv = self.qkv(self.norm(x)).reshape(batch, 3, self.num_heads, channels // self.num_heads, length)
+        q, k, v = (part.transpose(-1, -2) for part in qkv.unbind(1))
+        attended = F.scaled_dot_product_attention(q, k, v).transpose(-1, -2).reshape(batch, channels, length)
+        return x + self.proj(attended)
+
+
+class Downsample(nn.Module):
+    def __init__(self, channels: int):
+        super().__init__()
+        self.conv = nn.Conv1d(channels, channels, 3, stride=2, padding=1)
+
+    def forward(self, x: torch.Tensor, embedding: torch.Tensor | None = None) -> torch.Tensor:
+        return self.conv(x)
+
+
+class Upsample(nn.Module):
+    def __init__(self, channels: int):
+        super().__init__()
+        self.conv = nn.Conv1d(channels, channels, 3, padding=1)
+
+    def forward(self, x: torch.Tensor, embedding: torch.Tensor | None = None) -> torch.Tensor:
+        return self.conv(F.interpolate(x, scale_factor=2, mode="nearest"))
+
+
+class Level(nn.ModuleList):
+    """A sequence of U-Net layers that all take (x, embedding)."""
+
+    def forward(self, x: torch.Tensor, embedding: torch.Tensor) -> torch.Tensor:
+        for layer in self:
+            x = layer(x, embedding)
+        return x
+
+
+class UNet1D(nn.Module):
+    """``f(x_t (B, window, latent), t (B,), cond (B, cond_dim)) -> eps``.
+
+    As in the paper the window's frames are the input channels and the latent dimensions the
+    length axis; the condition vector is projected and added to the timestep embedding that every
+    residual block receives. ``latent_dim`` must be divisible by ``2 ** (len(channel_mult) - 1)``.
+    """
+
+    def __init__(self, config: DenoiserConfig, window: int, latent_dim: int):
+        super().__init__()
+        levels = len(config.channel_mult)
+        if latent_dim % 2 ** (levels - 1):
+            raise ValueError(f"latent_dim {latent_dim} is not divisible by 2**{levels - 1} (denoiser.channel_mult)")
+        base = config.model_channels
+        embed_dim = 4 * base
+        self.model_channels = base
+        self.time_embed = nn.Sequential(nn.Linear(base, embed_dim), nn.SiLU(), nn.Linear(embed_dim, embed_dim))
+        self.cond_embed = nn.Linear(config.cond_dim, embed_dim)
+
+        def attention(channels: int, factor: int) -> list[nn.Module]:
+            return [AttentionBlock1d(channels, config.unet_heads)] if factor in config.attention_levels else []
+
+        self.input_blocks = nn.ModuleList([Level([nn.Conv1d(window, base, 3, padding=1)])])
+        skip_channels = [base]
+        channels, factor = base, 1
+        for level, mult in enumerate(config.channel_mult):
+            for _ in range(config.num_res_blocks):
+                layers = [ResBlock(channels, base * mult, embed_dim, config.dropout)]
+                channels = base * mult
+                self.input_blocks.append(Level(layers + attention(channels, factor)))
+                skip_channels.append(channels)
+            if level < levels - 1:
+                self.input_blocks.append(Level([Downsample(channels)]))
+                skip_channels.append(channels)
+                factor *= 2
+        self.middle = Level(
+            [
+                ResBlock(channels, channels, embed_dim, config.dropout),
+                AttentionBlock1d(channels, config.unet_heads),
+                ResBlock(channels, channels, embed_dim, config.dropout),
+            ]
+        )
+        self.output_blocks = nn.ModuleList()
+        for level, mult in reversed(list(enumerate(config.channel_mult))):
+            for index in range(config.num_res_blocks + 1):
+                layers = [ResBlock(channels + skip_channels.pop(), base * mult, embed_dim, config.dropout)]
+                channels = base * mult
+                layers += attention(channels, factor)
+                if level and index == config.num_res_blocks:
+                    layers.append(Upsample(channels))
+                    factor //= 2
+                self.output_blocks.append(Level(layers))
+        self.out = nn.Sequential(_norm(channels), nn.SiLU(), _zero(nn.Conv1d(channels, window, 3, padding=1)))
+
+    def forward(self, x_t: torch.Tensor, t: torch.Tensor, cond: torch.Tensor) -> torch.Tensor:
+        embedding = self.time_embed(sinusoidal_embedding(t, self.model_channels).to(x_t.dtype)) + self.cond_embed(cond)
+        h = x_t
+        skips = []
+        for block in self.input_blocks:
+            h = block(h, embedding)
+            skips.append(h)
+        h = self.middle(h, embedding)
+        for block in self.output_blocks:
+            h = block(torch.cat([h, skips.pop()], dim=1), embedding)
+        return self.out(h)
