@@ -63,6 +63,16 @@ def test_mfcc_frames_depend_only_on_their_own_chunk(conversation):
         frame_chunks(samples, 16010, 10)
 
 
+def test_blockwise_analysis_equals_one_pass(conversation, monkeypatch):
+    import reactdiff.features.mfcc as mfcc_module
+
+    samples, sample_rate = conversation
+    whole26, whole78 = mfcc26(samples, sample_rate, 120), mfcc78(samples, sample_rate, 120)
+    monkeypatch.setattr(mfcc_module, "_BLOCK_FRAMES", 7)
+    np.testing.assert_allclose(mfcc26(samples, sample_rate, 120), whole26, rtol=0, atol=1e-5)
+    np.testing.assert_allclose(mfcc78(samples, sample_rate, 120), whole78, rtol=0, atol=1e-5)
+
+
 def test_deltas_follow_the_regression_formula():
     ramp = np.arange(10.0)[None, :]
     first = deltas(ramp)
