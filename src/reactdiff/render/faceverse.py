@@ -1,8 +1,8 @@
 """Optional FaceVerse v2 mesh renderer (numpy + Pillow, no pytorch3d) for users who hold the model.
 
 The FaceVerse model file is licence-gated and never shipped or downloaded. Users point
-``--faceverse-model`` at their ``faceverse_simple_v2.npy`` (or an ``.npz`` with the same arrays)
-and ``--mean-face`` at REACT's ``mean_face.npy``. The file is a dict whose arrays we use:
+``--faceverse_model`` at their ``faceverse_simple_v2.npy`` (or an ``.npz`` with the same arrays)
+and ``--mean_face`` at REACT's ``mean_face.npy``. The file is a dict whose arrays we use:
 
 - ``meanshape``: the mean identity, 3V numbers (any of (3V,), (1, 3V), (V, 3)), x y z interleaved;
 - ``exBase``: (3V, E >= 52) expression basis; REACT's 52 expression coefficients weight its first

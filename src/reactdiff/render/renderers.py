@@ -32,7 +32,7 @@ def get_renderer(name: str, faceverse_model: str | Path | None = None, mean_face
         return render_faces
     if name == "faceverse":
         if faceverse_model is None:
-            raise ConfigError("the faceverse renderer needs the FaceVerse model file: set --faceverse-model PATH")
+            raise ConfigError("the faceverse renderer needs the FaceVerse model file: set --faceverse_model PATH")
         from reactdiff.render.faceverse import FaceVerseRenderer
 
         return FaceVerseRenderer(faceverse_model, mean_face)

@@ -1,0 +1,40 @@
+"""``reactdiff plot``: PNG figures of the K generated reactions of one predictions row."""
+
+from __future__ import annotations
+
+import argparse
+from pathlib import Path
+
+
+def register(subparsers) -> None:
+    parser = subparsers.add_parser(
+        "plot",
+        help="PNG figures of one predictions row: AU raster, valence/arousal, expressions, diversity of the K reactions",
+        description=(
+            "Write au_raster.png, valence_arousal.png, expressions.png and diversity.png for row --index of a "
+            "predictions file into --out, with the speaker's curves from --data when given."
+        ),
+        formatter_class=argparse.ArgumentDefaultsHelpFormatter,
+    )
+    parser.add_argument("--predictions", required=True, type=Path, help="predictions .npz (reactdiff generate)")
+    parser.add_argument("--data", type=Path, default=None, help="REACT-layout dataset root (adds the speaker's curves)")
+    parser.add_argument("--index", required=True, type=int, help="row of the predictions file")
+    parser.add_argument("--split", default=None, help="split of the rows (default: recorded in the file, else val)")
+    parser.add_argument("--out", type=Path, required=True, help="output folder for the PNG files")
+    parser.set_defaults(func=run)
+
+
+def run(args: argparse.Namespace) -> int:
+    from reactdiff.render.inputs import load_prediction_row
+    from reactdiff.render.plots import plot_reaction
+
+    row = load_prediction_row(args.predictions, args.index)
+    speaker = None
+    if args.data is not None:
+        from reactdiff.data.layout import ReactLayout
+
+        split = args.split or row.split or "val"
+        speaker = ReactLayout(args.data).load_emotion(split, row.speaker_path)[: row.emotion.shape[1]]
+    paths = plot_reaction(args.out, row.emotion, speaker)
+    print("wrote " + ", ".join(str(path) for path in paths))
+    return 0

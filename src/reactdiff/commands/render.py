@@ -1,0 +1,110 @@
+"""``reactdiff render``: a video of a speaker beside the K generated listener reactions."""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from pathlib import Path
+
+from reactdiff.config import add_config_args, resolve_config
+from reactdiff.render.settings import RenderConfig
+
+
+def register(subparsers) -> None:
+    parser = subparsers.add_parser(
+        "render",
+        help="render a speaker beside the K generated listener reactions of one predictions row (mp4/gif)",
+        description=(
+            "Draw row --index of a predictions file as a grid video: the speaker (their real video when the "
+            "dataset has it, else their own rendered face) beside the K listener reactions, labelled, with a "
+            "frame counter and the speaker's audio (H.264 + AAC). Use --speaker-video for your own clip "
+            "without a dataset."
+        ),
+        formatter_class=argparse.ArgumentDefaultsHelpFormatter,
+    )
+    parser.add_argument("--predictions", required=True, type=Path, help="predictions .npz (reactdiff generate)")
+    parser.add_argument("--data", type=Path, default=None, help="REACT-layout dataset root holding the speaker clip")
+    parser.add_argument("--index", required=True, type=int, help="row of the predictions file")
+    parser.add_argument("--out", type=Path, default=None, help="output video (default: reaction_<index>.mp4, or .gif)")
+    parser.add_argument("--gif", action="store_true", help="write an animated GIF (no audio) instead of an mp4")
+    parser.add_argument("--speaker-video", type=Path, default=None, help="the speaker's own video (overrides the dataset's)")
+    parser.add_argument("--audio", type=Path, default=None, help="audio to mux (default: the speaker clip's audio)")
+    add_config_args(parser, RenderConfig)
+    parser.set_defaults(func=run)
+
+
+def run(args: argparse.Namespace) -> int:
+    import numpy as np
+
+    from reactdiff.config import save_config
+    from reactdiff.errors import DataError
+    from reactdiff.render.grid import compose_grid, footage_panel, rendered_panel
+    from reactdiff.render.inputs import load_prediction_row, speaker_from_dataset
+    from reactdiff.render.renderers import get_renderer
+    from reactdiff.render.video import read_video_frames, write_video
+
+    config = resolve_config(RenderConfig, args)
+    if args.data is None and args.speaker_video is None:
+        raise DataError(None, "give --data ROOT (the dataset holding the speaker clip) or --speaker-video PATH")
+    row = load_prediction_row(args.predictions, args.index)
+    num_frames = row.emotion.shape[1]
+    if config.max_frames is not None:
+        num_frames = min(num_frames, config.max_frames)
+    split = config.split or row.split or "val"
+    out = args.out or Path(f"reaction_{row.index}.{'gif' if args.gif else 'mp4'}")
+    if args.gif and out.suffix.lower() != ".gif":
+        out = out.with_suffix(".gif")
+    mean_face = config.mean_face or (str(args.data / "mean_face.npy") if args.data else None)
+    render = get_renderer(config.renderer, config.faceverse_model, mean_face)
+    size = config.panel_size
+
+    # The speaker: real footage when available, else their own emotion/3DMM rendered.
+    speaker = None
+    if args.data is not None:
+        speaker = speaker_from_dataset(args.data, split, row.speaker_path, num_frames, config.mean_face)
+    video_path = args.speaker_video or (speaker.video if speaker else None)
+    if video_path is not None:
+        footage = read_video_frames(video_path, size=(size, size), max_frames=num_frames)
+        speaker_panel = footage_panel("Speaker (video)", footage, highlight=True)
+    else:
+        if config.renderer == "faceverse" and speaker.coeffs_3dmm is None:
+            raise DataError(args.data, f"the faceverse renderer needs the speaker's 3DMM file and mean face for {row.speaker_path}")
+        speaker_panel = rendered_panel("Speaker", render, speaker.emotion, speaker.coeffs_3dmm, size, highlight=True)
+
+    listener_coeffs = row.coeffs_3dmm
+    if config.renderer == "faceverse" and listener_coeffs is None:
+        raise DataError(args.predictions, "the faceverse renderer needs 'coeffs_3dmm' in the predictions file")
+    panels = [speaker_panel] + [
+        rendered_panel(f"Listener {k + 1}", render, row.emotion[k, :num_frames],
+                       None if listener_coeffs is None else listener_coeffs[k, :num_frames], size)
+        for k in range(row.emotion.shape[0])
+    ]
+
+    audio = None
+    audio_path = args.audio or (speaker.audio if speaker else None) or args.speaker_video
+    if audio_path is not None and not args.gif:
+        audio = _load_audio(audio_path, quiet_if_missing=audio_path == args.speaker_video)
+    title = f"{split} row {row.index}: {row.speaker_path}" if args.speaker_video is None else f"{args.speaker_video.name}"
+    frames = compose_grid(panels, num_frames, panel_size=size, columns=config.columns, title=title)
+    if args.gif:
+        write_video(out, frames)
+    else:
+        write_video(out, frames, audio=audio, crf=config.crf)
+    save_config(config, out.with_name(out.stem + ".render.json"))
+    sound = "" if audio is None else f" with audio from {audio_path}"
+    print(f"wrote {out} ({num_frames} frames, speaker + {len(panels) - 1} reactions, renderer {config.renderer}){sound}")
+    return 0
+
+
+def _load_audio(path: Path, quiet_if_missing: bool):
+    """The speaker audio as (mono samples, 16 kHz); a speaker video without sound gives None."""
+    from reactdiff.errors import DataError
+    from reactdiff.features.audio import load_audio
+
+    try:
+        return load_audio(path, sample_rate=16000)
+    except DataError as exc:
+        if not quiet_if_missing:
+            raise
+        print(f"reactdiff render: no audio muxed ({exc})", file=sys.stderr)
+        return None
