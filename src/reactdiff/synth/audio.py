@@ -37,11 +37,16 @@ def _syllable(
     num_samples = int(duration_s * sample_rate)
     f0 = np.interp(start_s + np.arange(num_samples) / sample_rate, f0_at[0], f0_at[1])
     f0 *= 1 + 0.01 * rng.standard_normal()  # a little per-syllable jitter
-    phase = 2 * np.pi * np.cumsum(f0) / sample_rate
+    phase = np.mod(2 * np.pi * np.cumsum(f0) / sample_rate, 2 * np.pi)
     num_harmonics = max(1, int(_MAX_HARMONIC_HZ / f0.max()))
-    # 1/k amplitudes: roughly the spectral tilt of a glottal source.
-    source = sum(np.sin(k * phase) / k for k in range(1, num_harmonics + 1))
-    voiced = source
+    # sum_{k=1..K} sin(k phase) in closed form (a band-limited pulse train), then a one-pole
+    # low-pass for the falling spectral tilt of a glottal source.
+    half = np.sin(phase / 2)
+    safe = np.where(np.abs(half) < 1e-9, 1.0, half)
+    pulses = np.where(
+        np.abs(half) < 1e-9, 0.0, np.sin(num_harmonics * phase / 2) * np.sin((num_harmonics + 1) * phase / 2) / safe
+    )
+    voiced = lfilter([1.0], [1.0, -0.9], pulses)
     for formant, bandwidth in zip(VOWELS[vowel], (80, 100, 150)):
         b, a = _resonator(formant, bandwidth, sample_rate)
         voiced = lfilter(b, a, voiced)
@@ -61,7 +66,7 @@ def synthesize_audio(
     for start_s, duration_s, vowel in state.syllables:
         frame = min(int(start_s * FPS), num_frames - 1)
         # Louder when aroused; backchannel murmurs ("m") are soft.
-        loudness = (0.05 if vowel == "m" else 0.1) * (1.0 + 0.5 * state.arousal[frame])
+        loudness = state.voice_level * (0.05 if vowel == "m" else 0.1) * (1.0 + 0.5 * state.arousal[frame])
         begin = int(start_s * sample_rate)
         segment = _syllable(start_s, duration_s, vowel, f0_at, loudness, sample_rate, rng)
         end = min(begin + len(segment), num_samples)

@@ -31,6 +31,8 @@ ACTIONS = ("smile", "frown", "brow_raise", "sad", "lip_press", "disgust", "conte
 VOWELS = {"a": (800, 1200, 2500), "e": (500, 1900, 2500), "i": (300, 2300, 3000),
           "o": (500, 900, 2400), "u": (320, 800, 2300), "schwa": (500, 1500, 2500), "m": (250, 1100, 2200)}
 SPEECH_VOWELS = ("a", "e", "i", "o", "u", "schwa")
+#: Vocal backchannels: "mm", "mm-hmm", "yeah", "okay" as vowel sequences.
+BACKCHANNELS = (("m",), ("m", "m"), ("e",), ("o", "e"))
 
 
 @dataclass(frozen=True)
@@ -73,15 +75,16 @@ class ReactionMode:
     nod_probability: float  # probability of nodding at each speaker pause
     nod_amplitude: float  # radians of head pitch
     backchannel_probability: float  # probability of a vocal backchannel at each pause
+    talk_nod_rate: float  # nods per second while the speaker talks (attentive listening)
     lip_press_rate: float
     frown_rate: float
     head_mimicry: float  # gain on the speaker's (delayed) head yaw
 
 
 REACTION_MODES = (
-    ReactionMode("mimicking", (8, 14), 0.85, 0.5, 0.15, 0.1, 0.9, 0.35, 0.05, 0.15, 0.0, 0.0, 0.5),
-    ReactionMode("backchanneling", (5, 11), 0.4, 0.3, 0.05, 0.05, 0.3, 0.9, 0.12, 0.8, 0.0, 0.0, 0.1),
-    ReactionMode("reserved", (14, 24), 0.12, 0.1, -0.25, -0.35, 0.05, 0.2, 0.03, 0.03, 0.09, 0.06, 0.0),
+    ReactionMode("mimicking", (8, 14), 0.9, 0.6, 0.2, 0.15, 0.9, 0.35, 0.05, 0.15, 0.02, 0.0, 0.0, 0.5),
+    ReactionMode("backchanneling", (5, 11), 0.35, 0.2, 0.0, 0.4, 0.3, 0.9, 0.12, 0.85, 0.15, 0.0, 0.0, 0.1),
+    ReactionMode("reserved", (14, 24), 0.1, 0.05, -0.35, -0.5, 0.05, 0.2, 0.03, 0.03, 0.0, 0.09, 0.06, 0.0),
 )
 
 
@@ -105,8 +108,8 @@ def person_style(rng: np.random.Generator) -> PersonStyle:
     """Draw one person's style."""
     low_voice = bool(rng.integers(2))
     return PersonStyle(
-        valence_bias=float(rng.normal(0, 0.08)),
-        arousal_bias=float(rng.normal(0, 0.08)),
+        valence_bias=float(rng.normal(0, 0.05)),
+        arousal_bias=float(rng.normal(0, 0.05)),
         expressiveness=float(rng.uniform(0.85, 1.15)),
         f0_hz=float(rng.uniform(95, 135) if low_voice else rng.uniform(170, 240)),
         idle_action=str(rng.choice(["lip_press", "squint", "brow_raise", "contempt", "frown"])),
@@ -133,6 +136,7 @@ class BehaviourState:
     pitch_octaves: np.ndarray  # (T,) voice pitch relative to the person's f0
     syllables: list[tuple[float, float, str]]  # (start s, duration s, vowel)
     events: dict[str, list[Episode]] = field(default_factory=dict)
+    voice_level: float = 1.0  # loudness of the voice (backchannels are said softly)
 
 
 def _syllables_in(
@@ -207,7 +211,8 @@ def speaker_behaviour(
 
     talk_level = bumps(num_frames, segments_of(talking), 1.0)
     valence = np.tanh(
-        proto.valence + style.valence_bias + 0.3 * smooth_noise(rng, num_frames, 40)
+        proto.valence + style.valence_bias + 0.22 * smooth_noise(rng, num_frames, 40)
+        + 0.15 * smooth_noise(rng, num_frames, 10)  # faster moments make the listener's lag visible
         + 0.45 * actions["smile"] - 0.35 * actions["frown"] - 0.25 * actions["sad"]
     )
     arousal = np.tanh(
@@ -276,13 +281,16 @@ def listener_behaviour(
     # Pauses of the speaker (not the clip start) invite nods and vocal backchannels.
     pauses = [(start, duration) for start, duration in speaker.events["pause"] if start > 0 and duration >= 8]
     nod_onsets = [start + lag + jitter() for start, _ in pauses if rng.random() < mode.nod_probability]
+    # Attentive listeners also nod now and then while the speaker is talking.
+    talk_nods = poisson_episodes(rng, num_frames, mode.talk_nod_rate, (0.1, 0.1), allowed=speaker.talking)
+    nod_onsets += [start for start, _ in talk_nods]
     backchannels = [start + lag + jitter() for start, _ in pauses if rng.random() < mode.backchannel_probability]
     syllables = []
     for onset in backchannels:
         t = onset / FPS
-        for _ in range(int(rng.integers(1, 3))):  # "mm" or "mm-hmm"
+        for vowel in BACKCHANNELS[int(rng.integers(len(BACKCHANNELS)))]:
             length = rng.uniform(0.18, 0.3)
-            syllables.append((round(t, 4), round(length, 4), "m"))
+            syllables.append((round(t, 4), round(length, 4), vowel))
             t += length + rng.uniform(0.05, 0.12)
     syllables = [s for s in syllables if s[0] + s[1] < num_frames / FPS]
     mouth = _mouth_from_syllables(num_frames, syllables)
@@ -302,11 +310,11 @@ def listener_behaviour(
     # Emotional contagion: valence and arousal follow the speaker's, delayed and scaled by mode.
     valence = np.tanh(
         style.valence_bias + mode.valence_bias + mode.valence_gain * delayed(speaker.valence, lag)
-        + 0.1 * smooth_noise(rng, num_frames, 40) + 0.3 * actions["smile"] - 0.2 * actions["frown"]
+        + 0.06 * smooth_noise(rng, num_frames, 40) + 0.3 * actions["smile"] - 0.2 * actions["frown"]
     )
     arousal = np.tanh(
         style.arousal_bias + mode.arousal_bias + mode.arousal_gain * delayed(speaker.arousal, lag)
-        + 0.1 * smooth_noise(rng, num_frames, 30) + 0.2 * actions["brow_raise"]
+        + 0.06 * smooth_noise(rng, num_frames, 30) + 0.2 * actions["brow_raise"]
     )
 
     # Head: nods (pitch oscillation) at pauses, partial mirroring of the speaker's turns, drift.
@@ -320,5 +328,5 @@ def listener_behaviour(
         talking=talking, mouth=mouth, valence=valence, arousal=arousal, actions=actions,
         head_rotation=rotation, head_translation=_translation_from(rotation, rng), blink=_blinks(rng, num_frames),
         pitch_octaves=0.3 * arousal, syllables=syllables,
-        events={"smile": smiles, "pause": [], "nod": [(onset, 1) for onset in nod_onsets]},
+        events={"smile": smiles, "pause": [], "nod": [(onset, 1) for onset in nod_onsets]}, voice_level=0.5,
     )
