@@ -106,7 +106,8 @@ class UNet1D(nn.Module):
         def attention(channels: int, factor: int) -> list[nn.Module]:
             return [AttentionBlock1d(channels, config.unet_heads)] if factor in config.attention_levels else []
 
-        self.input_blocks = nn.ModuleList([Level([nn.Conv1d(window, base, 3, padding=1)])])
+        self.input_conv = nn.Conv1d(window, base, 3, padding=1)
+        self.input_blocks = nn.ModuleList()
         skip_channels = [base]
         channels, factor = base, 1
         for level, mult in enumerate(config.channel_mult):
@@ -140,8 +141,8 @@ class UNet1D(nn.Module):
 
     def forward(self, x_t: torch.Tensor, t: torch.Tensor, cond: torch.Tensor) -> torch.Tensor:
         embedding = self.time_embed(sinusoidal_embedding(t, self.model_channels).to(x_t.dtype)) + self.cond_embed(cond)
-        h = x_t
-        skips = []
+        h = self.input_conv(x_t)
+        skips = [h]
         for block in self.input_blocks:
             h = block(h, embedding)
             skips.append(h)

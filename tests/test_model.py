@@ -1,0 +1,195 @@
+"""The composed ReactDiff model on a tiny configuration: losses, sampling, online causality."""
+
+import dataclasses
+
+import pytest
+import torch
+
+from reactdiff.config import from_dict
+from reactdiff.model import DENOISERS, MODEL_PRESETS, ModelConfig, build_model, postprocess_emotion
+
+DIMS = {"emotion": 25, "3dmm": 58, "mfcc": 26}
+KINDS = {"emotion": "visual", "3dmm": "visual", "mfcc": "audio"}
+WINDOW, FRAMES = 10, 30  # three windows per sequence keeps every test fast
+
+
+def tiny_config(denoiser="transformer", **diffusion):
+    return from_dict(
+        ModelConfig,
+        {
+            "autoencoder": {"hidden_dim": 16, "num_heads": 2, "intra_depth": 1, "inter_depth": 1, "latent_dim": 8,
+                            "decoder_layers": 1, "decoder_heads": 2, "decoder_ff_dim": 16, "dropout": 0.0,
+                            "context_frames": WINDOW},
+            "denoiser": {"name": denoiser, "cond_dim": 16, "width": 16, "depth": 1, "num_heads": 2, "patch_frames": 5,
+                         "model_channels": 8, "channel_mult": [1, 2], "attention_levels": [2]},
+            "diffusion": {"train_steps": 100, "sample_steps": 4, "window": WINDOW, **diffusion},
+        },
+    )
+
+
+def tiny_model(denoiser="transformer", seed=0, **diffusion):
+    torch.manual_seed(seed)
+    model = build_model(tiny_config(denoiser, **diffusion), DIMS, KINDS)
+    model.set_latent_stats(torch.randn(64, 8))
+    return model.eval()
+
+
+def person(batch=2, frames=FRAMES, seed=0):
+    """Streams driven by 4 smooth hidden factors, so an 8-d latent can explain them."""
+    generator = torch.Generator().manual_seed(seed)
+    factors = torch.randn(batch, frames // 5 + 1, 4, generator=generator).repeat_interleave(5, dim=1)[:, :frames]
+    mixing = torch.Generator().manual_seed(99)  # the same factor-to-stream maps for every person
+    return {name: factors @ torch.randn(4, dim, generator=mixing) for name, dim in DIMS.items()}
+
+
+def train_steps(loss_fn, parameters, steps=8):
+    optimizer = torch.optim.Adam(parameters, lr=1e-2)
+    losses = []
+    for _ in range(steps):
+        loss, logs = loss_fn()
+        optimizer.zero_grad()
+        loss.backward()
+        optimizer.step()
+        losses.append(logs["loss"])
+    return losses
+
+
+def test_autoencoder_step_lowers_the_loss():
+    model = tiny_model().train()
+    streams = person()
+    targets = {"emotion": streams["emotion"], "coeffs_3dmm": streams["3dmm"]}
+    losses = train_steps(lambda: model.autoencoder_loss(streams, targets), model.autoencoder.parameters())
+    assert losses[-1] < 0.9 * losses[0]
+
+
+@pytest.mark.parametrize("denoiser", sorted(DENOISERS))
+def test_diffusion_step_lowers_the_loss_and_leaves_the_autoencoder_alone(denoiser):
+    model = tiny_model(denoiser).train()
+    before = {k: v.clone() for k, v in model.autoencoder.state_dict().items()}
+    speaker, listener = person(seed=1), person(seed=2)
+
+    def loss_fn():
+        # A fixed generator: the same t and noise each step, so the loss curve is comparable.
+        return model.diffusion_loss(speaker, listener, generator=torch.Generator().manual_seed(0))
+
+    losses = train_steps(loss_fn, model.diffusion_parameters())
+    assert losses[-1] < 0.9 * losses[0]
+    assert all(torch.equal(before[k], v) for k, v in model.autoencoder.state_dict().items())
+    assert model.autoencoder.training  # the frozen encoder ran in eval mode and was restored
+
+
+def test_parameter_groups_are_disjoint():
+    model = tiny_model()
+    autoencoder = {id(p) for p in model.autoencoder.parameters()}
+    diffusion = {id(p) for p in model.diffusion_parameters()}
+    assert autoencoder.isdisjoint(diffusion)
+    assert autoencoder | diffusion == {id(p) for p in model.parameters()}
+
+
+@pytest.mark.parametrize("denoiser", sorted(DENOISERS))
+def test_sample_shapes_determinism_and_diversity(denoiser):
+    model = tiny_model(denoiser)
+    # Untrained denoisers predict eps = 0 (zero-initialised outputs): give them weights.
+    for parameter in model.denoiser.parameters():
+        torch.nn.init.normal_(parameter, std=0.05)
+    speaker = person(batch=2)
+    first = model.sample(speaker, num_samples=3, generator=torch.Generator().manual_seed(5))
+    again = model.sample(speaker, num_samples=3, generator=torch.Generator().manual_seed(5))
+    assert first["emotion"].shape == (2, 3, FRAMES, 25)
+    assert first["coeffs_3dmm"].shape == (2, 3, FRAMES, 58)
+    for name in first:
+        assert torch.equal(first[name], again[name])
+    coeffs = first["coeffs_3dmm"]
+    assert not torch.allclose(coeffs[:, 0], coeffs[:, 1]) and not torch.allclose(coeffs[:, 1], coeffs[:, 2])
+    other = model.sample(speaker, num_samples=3, generator=torch.Generator().manual_seed(6))
+    assert not torch.allclose(other["coeffs_3dmm"], coeffs)
+
+
+def test_ddpm_and_stochastic_ddim_sample():
+    model = tiny_model()
+    speaker = person(batch=1)
+    for options in ({"sampler": "ddpm", "steps": 5}, {"eta": 1.0}):
+        out = model.sample(speaker, num_samples=2, generator=torch.Generator().manual_seed(0), **options)
+        assert out["emotion"].shape == (1, 2, FRAMES, 25)
+    with pytest.raises(ValueError, match="unknown sampler"):
+        model.sample(speaker, sampler="euler")
+
+
+def generated_listener(model, speaker):
+    latent = model.to_windows(model.encode(speaker))
+    x_T = torch.randn(1, 2, 3, WINDOW, 8, generator=torch.Generator().manual_seed(0))
+    windows = model.sample_windows(model.condition_windows(latent), num_samples=2, x_T=x_T)
+    return model.decode(windows.reshape(2, FRAMES, 8))["coeffs_3dmm"].reshape(2, 3, WINDOW, 58)
+
+
+def perturbed(speaker, window):
+    changed = {name: value.clone() for name, value in speaker.items()}
+    for value in changed.values():
+        value[:, window * WINDOW : (window + 1) * WINDOW] += 3.0
+    return changed
+
+
+@pytest.mark.parametrize("online", [True, False])
+def test_online_mode_sees_only_past_speaker_windows(online):
+    model = tiny_model(online=online)
+    for parameter in model.denoiser.parameters():
+        torch.nn.init.normal_(parameter, std=0.05)
+    speaker = person(batch=1)
+    base = generated_listener(model, speaker)
+    last_changed = generated_listener(model, perturbed(speaker, 2))
+    middle_changed = generated_listener(model, perturbed(speaker, 1))
+    # Windows are independent given their condition: only the conditioned window may change.
+    assert torch.equal(last_changed[:, :2], base[:, :2])
+    assert torch.equal(last_changed[:, 2], base[:, 2]) == online
+    assert torch.equal(middle_changed[:, 0], base[:, 0])
+    assert torch.equal(middle_changed[:, 1], base[:, 1]) == online
+    assert torch.equal(middle_changed[:, 2], base[:, 2]) != online
+
+
+def test_latent_normalisation_round_trip():
+    latents = torch.randn(500, 8) * 3 + 1
+    for normalization in ("standard", "minmax"):
+        model = tiny_model(normalization=normalization)
+        model.set_latent_stats(latents)
+        normalised = model.normalize_latent(latents)
+        torch.testing.assert_close(model.denormalize_latent(normalised), latents, rtol=1e-4, atol=1e-4)
+        if normalization == "minmax":
+            assert normalised.min().item() == pytest.approx(-1, abs=1e-5)
+            assert normalised.max().item() == pytest.approx(1, abs=1e-5)
+        else:
+            torch.testing.assert_close(normalised.mean(0), torch.zeros(8), atol=1e-4, rtol=0)
+    assert "latent_std" in model.state_dict() and "latent_stats_ready" in model.state_dict()
+
+
+def test_stats_required_and_bad_inputs_named():
+    torch.manual_seed(0)
+    model = build_model(tiny_config(), DIMS, KINDS)
+    with pytest.raises(RuntimeError, match="set_latent_stats"):
+        model.sample(person())
+    model.set_latent_stats(torch.randn(10, 8))
+    with pytest.raises(ValueError, match="multiple of the 10-frame window"):
+        model.sample(person(frames=25))
+    with pytest.raises(ValueError, match="'mfcc'"):
+        model.encode({"emotion": person()["emotion"], "3dmm": person()["3dmm"]})
+    with pytest.raises(ValueError, match="not in the feature store"):
+        build_model(dataclasses.replace(tiny_config(), streams=("emotion", "wav2vec2")), DIMS, KINDS)
+
+
+def test_postprocess_emotion_ranges():
+    raw = torch.randn(4, 25) * 3
+    emotion = postprocess_emotion(raw)
+    assert emotion[:, :15].min() >= 0 and emotion[:, :15].max() <= 1
+    assert emotion[:, 15:17].abs().max() <= 1
+    torch.testing.assert_close(emotion[:, 17:].sum(-1), torch.ones(4))
+    assert postprocess_emotion(-torch.ones(1, 25))[0, 17:].tolist() == [0.125] * 8
+
+
+def test_presets_build_with_their_published_sizes():
+    counts = {}
+    for name, preset in MODEL_PRESETS.items():
+        with torch.device("meta"):  # shapes only: the paper preset would need ~2 GB of weights
+            model = build_model(preset(), DIMS, KINDS)
+        counts[name] = {part: sum(p.numel() for p in getattr(model, part).parameters())
+                        for part in ("autoencoder", "condition_encoder", "denoiser")}
+    assert counts["paper"]["denoiser"] > 350e6 and counts["paper"]["condition_encoder"] > 13e6
+    assert counts["default"]["denoiser"] < 5e6
