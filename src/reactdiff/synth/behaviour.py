@@ -112,7 +112,7 @@ def person_style(rng: np.random.Generator) -> PersonStyle:
         arousal_bias=float(rng.normal(0, 0.05)),
         expressiveness=float(rng.uniform(0.85, 1.15)),
         f0_hz=float(rng.uniform(95, 135) if low_voice else rng.uniform(170, 240)),
-        idle_action=str(rng.choice(["lip_press", "squint", "brow_raise", "contempt", "frown"])),
+        idle_action=str(rng.choice(["lip_press", "squint", "brow_raise", "contempt", "frown", "disgust"])),
         idle_rate=float(rng.uniform(0.01, 0.04)),
         expression_bias=tuple(float(x) for x in rng.normal(0, 0.2, size=8)),
         head_offset=tuple(float(x) for x in rng.normal(0, 0.05, size=3)),
