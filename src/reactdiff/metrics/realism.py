@@ -34,7 +34,9 @@ def frechet_distance(mean_a: np.ndarray, cov_a: np.ndarray, mean_b: np.ndarray, 
     sqrt_a = (vectors * np.sqrt(values.clip(min=0))) @ vectors.T
     product = np.linalg.eigvalsh(sqrt_a @ cov_b @ sqrt_a)
     trace_sqrt = np.sqrt(product.clip(min=0)).sum()
-    return float(np.sum((mean_a - mean_b) ** 2) + np.trace(cov_a) + np.trace(cov_b) - 2.0 * trace_sqrt)
+    distance = np.sum((mean_a - mean_b) ** 2) + np.trace(cov_a) + np.trace(cov_b) - 2.0 * trace_sqrt
+    # The distance is >= 0; identical distributions can come out as -1e-16 from rounding.
+    return max(float(distance), 0.0)
 
 
 def window_features(sequences: torch.Tensor, window: int = WINDOW_FRAMES) -> torch.Tensor:
