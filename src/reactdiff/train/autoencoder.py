@@ -1,0 +1,63 @@
+"""Stage 1: the behaviour autoencoder, trained on every person's own streams.
+
+Speakers and listeners are both "persons" here: a batch of B pairs gives 2B sequences, each
+encoded from its own audio-visual streams and decoded back to its own emotion and 3DMM.
+"""
+
+from __future__ import annotations
+
+import math
+
+import torch
+from torch import nn
+
+from reactdiff.model.config import ModelConfig
+
+#: Store streams that are the reconstruction targets (and the model's output names).
+TARGETS = {"emotion": "emotion", "3dmm": "coeffs_3dmm"}
+#: At most this many latent frames enter the statistics (frames are strided to fit), which keeps
+#: memory bounded on the full REACT training set (3186 persons x 750 frames).
+MAX_STAT_FRAMES = 200_000
+
+
+class AutoencoderStage:
+    """What stage 1 trains, on which streams, with which loss, and what it does at the end."""
+
+    name = "autoencoder"
+    #: ``finish`` adds latent statistics, so the best checkpoint is finished too.
+    finish_changes_weights = True
+    #: Recorded in the final checkpoints' manifest; stage 2 refuses an autoencoder without it.
+    manifest_on_finish = {"latent_stats": True}
+
+    def data_streams(self, model_config: ModelConfig) -> tuple[str, ...]:
+        """Model inputs plus the two target streams."""
+        return tuple(dict.fromkeys(model_config.streams + tuple(TARGETS)))
+
+    def trainable_parameters(self, model: nn.Module) -> list[nn.Parameter]:
+        """Only the autoencoder learns; the (untrained) diffusion part stays frozen."""
+        model.requires_grad_(False)
+        model.autoencoder.requires_grad_(True)
+        return [p for p in model.parameters() if p.requires_grad]
+
+    def loss(self, model: nn.Module, batch: dict, generator: torch.Generator | None):
+        persons = {name: torch.cat([batch["speaker"][name], batch["listener"][name]]) for name in batch["speaker"]}
+        inputs = {name: persons[name] for name in model.config.streams}
+        targets = {output: persons[stream] for stream, output in TARGETS.items()}
+        return model.autoencoder_loss(inputs, targets)
+
+    @torch.no_grad()
+    def finish(self, model: nn.Module, dataset, device: torch.device, batch_size: int) -> None:
+        """Store per-dimension latent statistics over the training set in ``model``."""
+        model.eval()
+        frames_per_item = None
+        latents = []
+        for start in range(0, len(dataset), batch_size):
+            items = [dataset[i] for i in range(start, min(start + batch_size, len(dataset)))]
+            # The evaluation order lists every pair in both directions, so speakers cover everyone.
+            streams = {name: torch.stack([item["speaker"][name] for item in items]).to(device) for name in model.config.streams}
+            latent = model.encode(streams).float()
+            if frames_per_item is None:
+                frames_per_item = latent.shape[1]
+            stride = max(1, math.ceil(len(dataset) * frames_per_item / MAX_STAT_FRAMES))
+            latents.append(latent[:, ::stride].reshape(-1, latent.shape[-1]).cpu())
+        model.set_latent_stats(torch.cat(latents).to(device))

@@ -1,0 +1,218 @@
+"""Self-describing, pickle-free checkpoints.
+
+A checkpoint is a directory::
+
+    model.safetensors           EMA weights (what validation and generation use)
+    weights.safetensors         raw weights (what training continues from)
+    config.json                 {"stage", "model": ModelConfig, "train": TrainConfig} as resolved
+    streams.json                {stream: {dim, kind, approximate, source}} of the training data
+    training_state.safetensors  optimizer state tensors            (resumable checkpoints only)
+    training_state.json         step, elapsed time, best val, RNG states, optimizer groups
+    checkpoint.json             manifest, written LAST: a directory without it is incomplete
+
+Files are written into a staging directory (each atomically) which then replaces the previous
+checkpoint by a directory rename, so an interrupted save leaves the last complete one in place.
+A diffusion checkpoint holds the frozen autoencoder too: one directory is enough to generate.
+"""
+
+from __future__ import annotations
+
+import base64
+import random
+import shutil
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import torch
+
+from reactdiff.config import from_dict, to_dict
+from reactdiff.errors import DataError
+from reactdiff.io import load_json, save_json, save_safetensors
+from reactdiff.model.config import ModelConfig
+
+FORMAT = "reactdiff-checkpoint"
+VERSION = 1
+MANIFEST = "checkpoint.json"
+
+
+@dataclass
+class Checkpoint:
+    """A loaded checkpoint directory (weights are read on demand)."""
+
+    directory: Path
+    manifest: dict[str, Any]
+    model_config: ModelConfig
+    train_config: dict[str, Any]
+    streams: dict[str, dict[str, Any]]
+    training_state: dict[str, Any] | None = field(default=None, repr=False)
+
+    @property
+    def stage(self) -> str:
+        return self.manifest["stage"]
+
+    @property
+    def step(self) -> int:
+        return int(self.manifest["step"])
+
+    def weights(self, ema: bool = True) -> dict[str, torch.Tensor]:
+        """EMA weights (``model.safetensors``) or raw weights (``weights.safetensors``)."""
+        return _load_tensors(self.directory / ("model.safetensors" if ema else "weights.safetensors"))
+
+    def optimizer_state(self) -> dict[str, Any]:
+        """The optimizer ``state_dict`` rebuilt from its tensors and its JSON part."""
+        if self.training_state is None:
+            raise DataError(self.directory, "checkpoint has no training state to resume from")
+        tensors = _load_tensors(self.directory / "training_state.safetensors")
+        state: dict[int, dict[str, Any]] = {}
+        for name, tensor in tensors.items():
+            _, index, key = name.split(".", 2)
+            state.setdefault(int(index), {})[key] = tensor
+        for index, values in self.training_state["optimizer_scalars"].items():
+            state.setdefault(int(index), {}).update(values)
+        return {"state": state, "param_groups": self.training_state["optimizer_param_groups"]}
+
+
+def find_checkpoint(path: str | Path) -> Path:
+    """The checkpoint directory at ``path``: the directory itself, or in a run folder its ``best``
+    checkpoint (else ``last``). Raises DataError naming what is missing."""
+    path = Path(path)
+    for candidate in (path, path / "best", path / "last"):
+        if (candidate / MANIFEST).is_file():
+            return candidate
+    if not path.exists():
+        raise DataError(path, "checkpoint not found")
+    raise DataError(path, f"not a complete checkpoint ({MANIFEST} missing here and in best/ and last/)")
+
+
+def load_checkpoint(path: str | Path) -> Checkpoint:
+    """Read a checkpoint's manifest and JSON files (see :func:`find_checkpoint` for ``path``)."""
+    directory = find_checkpoint(path)
+    manifest = load_json(directory / MANIFEST)
+    if manifest.get("format") != FORMAT:
+        raise DataError(directory / MANIFEST, f"not a {FORMAT} manifest")
+    if manifest.get("version", 0) > VERSION:
+        raise DataError(directory / MANIFEST, f"written by a newer reactdiff (format version {manifest['version']})")
+    config = load_json(directory / "config.json")
+    try:
+        model_config = from_dict(ModelConfig, config["model"], prefix="model.")
+    except Exception as exc:  # a ConfigError or a missing key: both mean the file does not fit
+        raise DataError(directory / "config.json", f"model config does not fit this reactdiff version ({exc})") from exc
+    training_state = None
+    if (directory / "training_state.json").is_file():
+        training_state = load_json(directory / "training_state.json")
+    return Checkpoint(
+        directory=directory,
+        manifest=manifest,
+        model_config=model_config,
+        train_config=config.get("train", {}),
+        streams=load_json(directory / "streams.json"),
+        training_state=training_state,
+    )
+
+
+def save_checkpoint(
+    directory: str | Path,
+    *,
+    stage: str,
+    step: int,
+    model_config: ModelConfig,
+    train_config: Any,
+    streams: dict[str, dict[str, Any]],
+    ema_weights: dict[str, torch.Tensor],
+    raw_weights: dict[str, torch.Tensor],
+    optimizer: torch.optim.Optimizer | None = None,
+    training_state: dict[str, Any] | None = None,
+    extra_manifest: dict[str, Any] | None = None,
+) -> Path:
+    """Write a checkpoint directory (replacing any previous one there) and return its path.
+
+    ``optimizer`` and ``training_state`` (step, RNG, best val...) make it resumable;
+    ``extra_manifest`` adds facts to ``checkpoint.json`` (e.g. ``latent_stats: true``).
+    """
+    directory = Path(directory)
+    staging = directory.with_name(f".{directory.name}.staging")
+    if staging.exists():
+        shutil.rmtree(staging)  # left by an interrupted save: never complete
+    staging.mkdir(parents=True)
+    save_safetensors(staging / "model.safetensors", ema_weights, metadata={"stage": stage, "weights": "ema"})
+    save_safetensors(staging / "weights.safetensors", raw_weights, metadata={"stage": stage, "weights": "raw"})
+    save_json(staging / "config.json", {"stage": stage, "model": to_dict(model_config), "train": to_dict(train_config)})
+    save_json(staging / "streams.json", streams)
+    files = ["model.safetensors", "weights.safetensors", "config.json", "streams.json"]
+    if optimizer is not None:
+        tensors, scalars, groups = _split_optimizer_state(optimizer.state_dict())
+        save_safetensors(staging / "training_state.safetensors", tensors)
+        state = dict(training_state or {}, optimizer_scalars=scalars, optimizer_param_groups=groups)
+        save_json(staging / "training_state.json", state)
+        files += ["training_state.safetensors", "training_state.json"]
+    manifest = {"format": FORMAT, "version": VERSION, "stage": stage, "step": step, "files": files}
+    save_json(staging / MANIFEST, dict(manifest, **(extra_manifest or {})))
+    # Swap directories: the old checkpoint stays complete until the new one is.
+    previous = directory.with_name(f".{directory.name}.previous")
+    if previous.exists():
+        shutil.rmtree(previous)
+    if directory.exists():
+        directory.rename(previous)
+    staging.rename(directory)
+    if previous.exists():
+        shutil.rmtree(previous)
+    return directory
+
+
+def _load_tensors(path: Path) -> dict[str, torch.Tensor]:
+    from safetensors import SafetensorError
+    from safetensors.torch import load_file
+
+    if not path.is_file():
+        raise DataError(path, "weights file missing from checkpoint")
+    try:
+        return load_file(str(path))
+    except (SafetensorError, OSError) as exc:
+        raise DataError(path, f"not a readable safetensors file ({exc})") from exc
+
+
+def _split_optimizer_state(state_dict: dict[str, Any]):
+    """Optimizer state as (tensors for safetensors, JSON scalars, JSON param groups)."""
+    tensors: dict[str, torch.Tensor] = {}
+    scalars: dict[str, dict[str, Any]] = {}
+    for index, values in state_dict["state"].items():
+        for key, value in values.items():
+            if isinstance(value, torch.Tensor):
+                tensors[f"state.{index}.{key}"] = value
+            else:
+                scalars.setdefault(str(index), {})[key] = value
+    return tensors, scalars, state_dict["param_groups"]
+
+
+def _encode_bytes(tensor: torch.Tensor) -> str:
+    return base64.b64encode(tensor.numpy().tobytes()).decode("ascii")
+
+
+def _decode_bytes(text: str) -> torch.Tensor:
+    return torch.frombuffer(bytearray(base64.b64decode(text)), dtype=torch.uint8).clone()
+
+
+def rng_state() -> dict[str, Any]:
+    """Python, NumPy and torch RNG states as JSON (so a resumed run draws the same numbers)."""
+    numpy_state = np.random.get_state()
+    state = {
+        "python": [random.getstate()[0], list(random.getstate()[1]), random.getstate()[2]],
+        "numpy": [numpy_state[0], numpy_state[1].tolist(), int(numpy_state[2]), int(numpy_state[3]), float(numpy_state[4])],
+        "torch": _encode_bytes(torch.get_rng_state()),
+    }
+    if torch.cuda.is_available():
+        state["cuda"] = [_encode_bytes(s) for s in torch.cuda.get_rng_state_all()]
+    return state
+
+
+def set_rng_state(state: dict[str, Any]) -> None:
+    """Restore what :func:`rng_state` recorded."""
+    version, internal, gauss = state["python"]
+    random.setstate((version, tuple(internal), gauss))
+    name, keys, position, has_gauss, cached = state["numpy"]
+    np.random.set_state((name, np.asarray(keys, dtype=np.uint32), position, has_gauss, cached))
+    torch.set_rng_state(_decode_bytes(state["torch"]))
+    if "cuda" in state and torch.cuda.is_available():
+        torch.cuda.set_rng_state_all([_decode_bytes(s) for s in state["cuda"]])
