@@ -123,7 +123,7 @@ def _encode_audio(container, stream, samples: np.ndarray, sample_rate: int) -> N
     container.mux(stream.encode(None))
 
 
-def write_gif(path: str | Path, frames: np.ndarray | Iterable[np.ndarray], fps: int = FPS, max_colours: int = 128) -> Path:
+def write_gif(path: str | Path, frames: np.ndarray | Iterable[np.ndarray], fps: float = FPS, max_colours: int = 128) -> Path:
     """Write uint8 frames (T, H, W, 3) as a looping animated GIF (Pillow, adaptive palette)."""
     from PIL import Image
 
