@@ -98,7 +98,8 @@ def main() -> None:
     mode_names = labels["reaction_modes"]
     speaker_valence, speaker_smile = valence_and_smile(speakers)
     listener_valence, listener_smile = valence_and_smile(listeners)
-    print(f"\n## listener follows speaker: cross-correlation peak ({len(speakers)} forward pairs, lags in frames at 25 fps)")
+    print(f"\n## listener follows speaker: cross-correlation peak ({len(speakers)} forward pairs, "
+          "lags in frames at 25 fps)")
     print("| pairs | n | valence peak lag | valence r at peak | r at lag 0 | smile peak lag | smile r at peak |")
     print("|---|---|---|---|---|---|---|")
     groups = [("all", np.ones(len(modes), bool))] + [(name, modes == m) for m, name in enumerate(mode_names)]
@@ -130,10 +131,13 @@ def main() -> None:
     scores = sampling_versus_averaging(reactions)
     print(f"\n## one-to-many: oracle predictors on {args.oracle_speakers} new speakers "
           f"({len(mode_names)} modes x 1 reference reaction each; {time.perf_counter() - start:.0f} s)")
-    print("| predictor | best CCC with an appropriate reaction (higher better) | min FRDist-weighted DTW (lower better) | FRDiv-like diversity |")
-    print("|---|---|---|---|")
+    print("| predictor | best CCC with an appropriate reaction (higher better) "
+          "| min FRDist-weighted DTW (lower better) | of which AUs / VA / expressions (each group alone) "
+          "| FRDiv-like diversity |")
+    print("|---|---|---|---|---|")
     for name, values in scores.items():
-        print(f"| {name} | {values['ccc']:.3f} | {values['dtw']:.2f} | {values['diversity']:.4f} |")
+        groups = " / ".join(f"{values[f'dtw_{group}']:.2f}" for group in ("au", "va", "expression"))
+        print(f"| {name} | {values['ccc']:.3f} | {values['dtw']:.2f} | {groups} | {values['diversity']:.4f} |")
 
 
 if __name__ == "__main__":

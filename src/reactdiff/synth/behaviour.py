@@ -268,7 +268,9 @@ def listener_behaviour(
 ) -> BehaviourState:
     """A listener's reaction to ``speaker`` in ``mode``, ``lag`` frames behind its cues."""
     num_frames = len(speaker.talking)
-    jitter = lambda: int(rng.integers(-3, 4))  # noqa: E731 - each response has its own timing noise
+
+    def jitter() -> int:
+        return int(rng.integers(-3, 4))  # each response has its own timing noise
 
     # Smile mimicry: mirror each speaker smile with the mode's probability, lag frames later.
     smiles = [

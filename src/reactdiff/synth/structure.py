@@ -123,7 +123,7 @@ def sampling_versus_averaging(reactions: np.ndarray) -> dict[str, dict[str, floa
     DTW to an appropriate reaction (FRDist per reaction, lower is better); ``diversity`` = mean
     squared difference between the predictor's own predictions for a speaker (FRDiv-like).
     """
-    from reactdiff.metrics.dtw import min_grouped_dtw
+    from reactdiff.metrics.dtw import FRDIST_GROUPS, min_grouped_dtw
 
     num_speakers, num_modes, num_draws = reactions.shape[:3]
     references = reactions[:, :, 0]  # (S, modes, T, 25)
@@ -140,8 +140,13 @@ def sampling_versus_averaging(reactions: np.ndarray) -> dict[str, dict[str, floa
             for s in range(num_speakers)
             for prediction in predictions[s]
         ]
-        dtw = min_grouped_dtw(np.ascontiguousarray(predictions), flat_references, neighbours)
+        predictions = np.ascontiguousarray(predictions)
+        dtw = min_grouped_dtw(predictions, flat_references, neighbours)
         spread = predictions - predictions.mean(axis=1, keepdims=True)
         diversity = 2 * (spread**2).sum(axis=1).mean() / max(predictions.shape[1] - 1, 1)
         scores[name] = {"ccc": float(np.mean(ccc)), "dtw": float(np.mean(dtw)), "diversity": float(diversity)}
+        # Each channel group on its own shows which part of FRDist tells the predictors apart.
+        for group, (start, stop, weight) in zip(("au", "va", "expression"), FRDIST_GROUPS):
+            group_dtw = min_grouped_dtw(predictions, flat_references, neighbours, ((start, stop, weight),))
+            scores[name][f"dtw_{group}"] = float(np.mean(group_dtw))
     return scores
