@@ -1,0 +1,118 @@
+"""The ``official`` protocol reproduces the published REACT evaluation on the reference cases, and
+the compiled DTW equals its textbook definition."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import numpy as np
+import pytest
+import torch
+
+from reactdiff.metrics import dtw, evaluate, frsyn, min_dtw
+from reactdiff.metrics.dtw import FRDIST_GROUPS
+
+ROOT = Path(__file__).resolve().parents[1]
+SHARED = ROOT.parent / "shared"
+REFERENCE = SHARED / "reference" / "metrics"
+CASES = sorted(path.stem for path in REFERENCE.glob("*.json"))
+
+#: Reference JSON key -> our result key (the *_loop values are the same metric from the serial loop).
+OUR_NAME = {
+    "FRCorr": "FRCorr",
+    "FRCorr_loop": "FRCorr",
+    "FRDist": "FRDist",
+    "FRDist_loop": "FRDist",
+    "FRDiv": "FRDiv",
+    "FRVar": "FRVar",
+    "FRDvs": "FRDvs",
+    "FRSyn_first_prediction": "FRSyn",
+    "FRSyn_all_predictions": "FRSyn_all_predictions",
+}
+
+
+def load_case(name: str):
+    inputs = np.load(REFERENCE / f"{name}.npz")
+    expected = json.loads((REFERENCE / f"{name}.json").read_text())
+    return {key: inputs[key] for key in inputs.files}, expected
+
+
+def test_reference_cases_present():
+    assert len(CASES) >= 2, f"expected the reference cases in {REFERENCE}"
+
+
+@pytest.mark.parametrize("case", CASES)
+def test_official_protocol_matches_published_values(case):
+    inputs, expected = load_case(case)
+    scores = evaluate(
+        inputs["predictions"], inputs["listener"], inputs["speaker"], inputs["neighbours"], protocol="official"
+    )
+    assert scores["protocol"] == "official"
+    for key, value in expected.items():
+        assert key in OUR_NAME, f"reference value {key} has no counterpart"
+        assert scores[OUR_NAME[key]] == pytest.approx(value, rel=1e-5), key
+    reactions = inputs["predictions"].shape[1]
+    assert scores["FRCorr_per_reaction"] == pytest.approx(expected["FRCorr"] / reactions, rel=1e-5)
+    assert scores["FRDist_per_reaction"] == pytest.approx(expected["FRDist"] / reactions, rel=1e-5)
+
+
+@pytest.mark.skipif(not torch.cuda.is_available(), reason="no CUDA device")
+@pytest.mark.parametrize("case", CASES)
+def test_gpu_matches_cpu(case):
+    inputs, _ = load_case(case)
+    args = (inputs["predictions"], inputs["listener"], inputs["speaker"], inputs["neighbours"])
+    for protocol in ("official", "corrected"):
+        cpu = evaluate(*args, protocol=protocol, device="cpu")
+        gpu = evaluate(*args, protocol=protocol, device="cuda")
+        for key, value in cpu.items():
+            if isinstance(value, float):
+                assert gpu[key] == pytest.approx(value, rel=1e-6, abs=1e-9), key
+
+
+def textbook_dtw(query: np.ndarray, reference: np.ndarray) -> float:
+    """tslearn's definition, cell by cell: sqrt of the accumulated squared Euclidean cost."""
+    query, reference = query.astype(np.float64), reference.astype(np.float64)
+    cost = np.full((len(query) + 1, len(reference) + 1), np.inf)
+    cost[0, 0] = 0.0
+    for s in range(len(query)):
+        local = ((query[s] - reference) ** 2).sum(axis=1)
+        for t in range(len(reference)):
+            cost[s + 1, t + 1] = local[t] + min(cost[s, t], cost[s, t + 1], cost[s + 1, t])
+    return float(np.sqrt(cost[-1, -1]))
+
+
+@pytest.mark.parametrize("channels", [1, 2, 8, 15])
+def test_dtw_equals_definition(channels):
+    rng = np.random.default_rng(channels)
+    query = rng.random((37, channels)).astype(np.float32)
+    reference = rng.random((45, channels)).astype(np.float32)
+    assert dtw(query, reference) == textbook_dtw(query, reference)
+    assert dtw(query, query) == 0.0
+
+
+def test_grouped_minimum_with_abandoning_equals_brute_force():
+    rng = np.random.default_rng(0)
+    # Smooth, distinct sequences so that early abandoning actually triggers.
+    predictions = np.cumsum(rng.normal(size=(3, 2, 40, 25)), axis=2).astype(np.float32) * 0.1
+    listener = np.cumsum(rng.normal(size=(3, 40, 25)), axis=1).astype(np.float32) * 0.1
+    neighbours = np.array([[1, 1, 1], [0, 1, 1], [1, 0, 1]])
+    result = min_dtw(predictions, listener, neighbours)
+    for row in range(3):
+        for reaction in range(2):
+            candidates = [
+                sum(
+                    weight * textbook_dtw(predictions[row, reaction][:, start:stop], listener[j][:, start:stop])
+                    for start, stop, weight in FRDIST_GROUPS
+                )
+                for j in np.flatnonzero(neighbours[row])
+            ]
+            assert result[row, reaction] == pytest.approx(min(candidates), rel=1e-12)
+
+
+def test_frsyn_first_and_all_reactions_differ_only_in_selection():
+    inputs, expected = load_case(CASES[0])
+    first = frsyn(inputs["predictions"], inputs["speaker"], "official")
+    everything = frsyn(inputs["predictions"], inputs["speaker"], "official", all_reactions=True)
+    assert first == pytest.approx(expected["FRSyn_first_prediction"], rel=1e-5)
+    assert everything == pytest.approx(expected["FRSyn_all_predictions"], rel=1e-5)
