@@ -50,7 +50,7 @@ class DenoiserConfig:
     #: Size of the condition vector the speaker window is projected to.
     cond_dim: int = 256
     #: Transformer denoiser: token = ``patch_frames`` consecutive frames of the window.
-    width: int = 192
+    width: int = 160
     depth: int = 3
     num_heads: int = 4
     mlp_ratio: float = 2.0
