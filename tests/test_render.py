@@ -126,6 +126,18 @@ def test_gif_and_video_round_trip(tmp_path):
     assert np.abs(decoded.astype(int) - frames.astype(int)).mean() < 6  # lossy, but the same picture
 
 
+ROOT = Path(__file__).resolve().parents[1]
+SHARED = ROOT.parent / "shared"
+
+
+@pytest.mark.skipif(not (SHARED / "media" / "face_short.mp4").is_file(), reason="shared media not present")
+def test_speaker_footage_is_resampled_to_25_fps_and_cropped_square():
+    # face_short.mp4: 2.4 s at 30 fps, 640x360 -> 60 frames at 25 fps, centre-cropped to 64x64.
+    frames = read_video_frames(SHARED / "media" / "face_short.mp4", size=(64, 64))
+    assert frames.shape == (60, 64, 64, 3)
+    assert read_video_frames(SHARED / "media" / "face_short.mp4", size=(64, 64), max_frames=10).shape[0] == 10
+
+
 def test_chunked_panel_matches_whole_clip_render_and_grid_layout():
     emotion = np.random.default_rng(1).random((30, 25))
     panel = rendered_panel("Listener 1", render_faces, emotion, size=40)

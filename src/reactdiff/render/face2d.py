@@ -142,7 +142,7 @@ def _face_shapes(c: dict[str, np.ndarray]) -> dict[str, np.ndarray]:
     shapes["frown_line_left"] = _mirror(shapes["frown_line_right"])
     wrinkle_x = np.linspace(-0.09, 0.09, 5)[None, :] * ones
     for k, height in enumerate((0.10, 0.15)):
-        wrinkle_y = height - 0.02 * wrinkle_x**2 / 0.01 + 0.0 * ones
+        wrinkle_y = height - 2.0 * wrinkle_x**2  # arcs following the bridge
         shapes[f"nose_wrinkle_{k}"] = _points(wrinkle_x, wrinkle_y, 0.12)
 
     # Eyes: upper lid opened by widening, closed by AU7/AU6; lower lid pushed up by AU6.
@@ -223,7 +223,8 @@ def _face_shapes(c: dict[str, np.ndarray]) -> dict[str, np.ndarray]:
     hair_u = np.linspace(-1.0, 1.0, 15)[None, :]
     shapes["fringe"] = _points(0.98 * hair_u * ones, 0.72 + 0.12 * np.cos(hair_u * np.pi / 2) ** 0.5 * ones)
     ear_angle = np.linspace(0.0, 2.0 * np.pi, 12, endpoint=False)[None, :]
-    ear = np.stack(np.broadcast_arrays(1.0 + 0.09 * np.cos(ear_angle), 0.1 + 0.2 * np.sin(ear_angle), -0.05 + 0 * ear_angle), -1)
+    # Ears sit slightly behind the silhouette plane so a turning head hides the far one.
+    ear = np.stack(np.broadcast_arrays(1.0 + 0.09 * np.cos(ear_angle), 0.1 + 0.2 * np.sin(ear_angle), -0.05), -1)
     shapes["ear_right"] = np.repeat(ear, num_frames, axis=0)
     shapes["ear_left"] = _mirror(shapes["ear_right"])
     return shapes
@@ -367,7 +368,7 @@ def render_faces(emotion: np.ndarray, coeffs_3dmm: np.ndarray | None = None, siz
     # Rotate every feature of every frame in one einsum; the silhouette, hair top and body only
     # roll (the head outline of a turning ellipsoid barely changes; its features move).
     rotation = euler_to_matrix(angles)
-    roll_only = euler_to_matrix(np.stack([0 * angles[:, 2], 0 * angles[:, 2], angles[:, 2]], -1))
+    roll_only = euler_to_matrix(angles * np.array([0.0, 0.0, 1.0]))
     shapes = _face_shapes(controls)
     outline = np.einsum("tij,tnj->tni", roll_only, _outline(controls))
     rotated = {name: np.einsum("tij,tnj->tni", rotation, points) for name, points in shapes.items()}

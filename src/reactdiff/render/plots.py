@@ -104,7 +104,7 @@ def diversity(path: str | Path, reactions: np.ndarray, speaker: np.ndarray | Non
         for k, curve in enumerate(values):
             axis.plot(time, curve, color=colours[k], lw=0.9, alpha=0.9)
         if speaker_values is not None:
-            axis.plot(time, speaker_values, color=SPEAKER_COLOUR, lw=1.6, ls="--", label="speaker")
+            axis.plot(time, speaker_values, color=SPEAKER_COLOUR, lw=1.2, label="speaker")
         axis.set_ylabel(name)
     axes[0].legend(fontsize=7, loc="upper right")
     axes[0].set_title(f"{len(reactions)} generated reactions overlaid", fontsize=9, loc="left")

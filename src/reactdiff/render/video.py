@@ -140,7 +140,7 @@ def read_video_frames(path: str | Path, fps: int = FPS, size: tuple[int, int] | 
     """Decode a video (or a folder of numbered PNG frames) to uint8 frames (T, H, W, 3) at ``fps``.
 
     Frames are picked by timestamp (nearest earlier frame), so 23.976 or 30 fps clips are
-    resampled to the 25 fps of the renders; ``size`` = (width, height) resizes them.
+    resampled to the 25 fps of the renders; ``size`` = (width, height) centre-crops and resizes them.
     """
     import av
     from PIL import Image
@@ -182,6 +182,7 @@ def read_video_frames(path: str | Path, fps: int = FPS, size: tuple[int, int] | 
 
 
 def _resized(image, size: tuple[int, int] | None):
-    from PIL import Image
+    """Centre-crop to the aspect ratio of ``size`` and resize, so a 16:9 clip is not squashed."""
+    from PIL import Image, ImageOps
 
-    return image if size is None else image.resize(size, Image.Resampling.BILINEAR)
+    return image if size is None else ImageOps.fit(image, size, method=Image.Resampling.BILINEAR)
