@@ -1,7 +1,7 @@
 """How long a 30-second, 10-reaction render takes, per renderer.
 
     python benchmarks/bench_render.py [--renderers face2d mesh] [--reactions 10] [--frames 750]
-                                      [--faceverse-model PATH]
+                                      [--faceverse-model PATH --mean-face PATH]
 
 Each renderer runs in a fresh process (so peak memory is its own) through the same path as
 ``reactdiff render``: speaker + K listener panels rendered chunk by chunk, composed into the grid
@@ -42,14 +42,14 @@ def synthetic_pose(rng: np.random.Generator, frames: int) -> np.ndarray:
     return coeffs
 
 
-def run_one(renderer: str, reactions: int, frames: int, faceverse_model: str | None, out_dir: str) -> dict:
+def run_one(renderer: str, reactions: int, frames: int, faceverse: tuple[str | None, str | None], out_dir: str) -> dict:
     """Render one grid video in this (child) process; return timings and peak memory."""
     from reactdiff.render.grid import compose_grid, rendered_panel
     from reactdiff.render.renderers import get_renderer
     from reactdiff.render.video import write_video
 
     rng = np.random.default_rng(0)
-    render = get_renderer(renderer, faceverse_model)
+    render = get_renderer(renderer, *faceverse)
     speaker = rendered_panel("Speaker", render, synthetic_emotion(rng, frames), synthetic_pose(rng, frames), highlight=True)
     listeners = [
         rendered_panel(f"Listener {k + 1}", render, synthetic_emotion(rng, frames), synthetic_pose(rng, frames))
@@ -87,6 +87,7 @@ def main() -> None:
     parser.add_argument("--reactions", type=int, default=10)
     parser.add_argument("--frames", type=int, default=750)
     parser.add_argument("--faceverse-model", default=None, help="FaceVerse model file (needed for the faceverse renderer)")
+    parser.add_argument("--mean-face", default=None, help="REACT mean_face.npy (needed for the faceverse renderer)")
     args = parser.parse_args()
 
     from reactdiff.render.mesh import mesh_available
@@ -98,11 +99,11 @@ def main() -> None:
             if renderer == "mesh" and not mesh_available():
                 print("skipping mesh: py-feat not installed (scripts/install_mesh_extra.sh)")
                 continue
-            if renderer == "faceverse" and args.faceverse_model is None:
-                print("skipping faceverse: pass --faceverse-model PATH")
+            if renderer == "faceverse" and (args.faceverse_model is None or args.mean_face is None):
+                print("skipping faceverse: pass --faceverse-model PATH --mean-face PATH")
                 continue
             with context.Pool(1) as pool:
-                rows.append(pool.apply(run_one, (renderer, args.reactions, args.frames, args.faceverse_model, out_dir)))
+                rows.append(pool.apply(run_one, (renderer, args.reactions, args.frames, (args.faceverse_model, args.mean_face), out_dir)))
 
     faces = (args.reactions + 1) * args.frames
     print(f"\nrender benchmark: speaker + {args.reactions} listeners, {args.frames} frames "

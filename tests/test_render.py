@@ -293,3 +293,12 @@ def test_faceverse_refuses_code_in_a_pickled_model(tmp_path):
 
     with pytest.raises(DataError, match="refusing"):
         FaceVerseModel.load(path)
+
+
+def test_faceverse_renderer_needs_its_model_and_the_mean_face(tmp_path):
+    from reactdiff.errors import ConfigError
+
+    with pytest.raises(ConfigError, match="faceverse_model"):
+        get_renderer("faceverse")
+    with pytest.raises(ConfigError, match="mean_face"):
+        get_renderer("faceverse", tiny_faceverse(tmp_path / "fv.npy"))

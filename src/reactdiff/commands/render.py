@@ -34,8 +34,6 @@ def register(subparsers) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
-    import numpy as np
-
     from reactdiff.config import save_config
     from reactdiff.errors import DataError
     from reactdiff.render.grid import compose_grid, footage_panel, rendered_panel

@@ -14,8 +14,8 @@ def get_renderer(name: str, faceverse_model: str | Path | None = None, mean_face
     """A renderer callable ``(emotion (T, 25), coeffs_3dmm (T, 58) | None, size) -> uint8 frames``.
 
     ``mesh`` falls back to ``face2d`` with a one-line notice when py-feat is not installed;
-    ``faceverse`` needs the user's FaceVerse model file (and REACT's mean face for 3DMM rows that
-    are mean-face subtracted).
+    ``faceverse`` needs the user's FaceVerse model file and REACT's mean face (3DMM rows are stored
+    and predicted mean-face subtracted).
     """
     if name == "face2d":
         from reactdiff.render.face2d import render_faces
@@ -33,6 +33,10 @@ def get_renderer(name: str, faceverse_model: str | Path | None = None, mean_face
     if name == "faceverse":
         if faceverse_model is None:
             raise ConfigError("the faceverse renderer needs the FaceVerse model file: set --faceverse_model PATH")
+        if mean_face is None:
+            # Predictions and stored 3DMM rows are mean-face subtracted; without the mean the
+            # expression coefficients would be drawn around zero and look wrong.
+            raise ConfigError("the faceverse renderer needs REACT's mean face: set --mean_face PATH (or --data ROOT)")
         from reactdiff.render.faceverse import FaceVerseRenderer
 
         return FaceVerseRenderer(faceverse_model, mean_face)
