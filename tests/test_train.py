@@ -26,7 +26,7 @@ STREAMS = {"emotion": (25, "visual"), "3dmm": (58, "visual"), "mfcc": (26, "audi
 TINY_MODEL = {
     "autoencoder.hidden_dim": 16, "autoencoder.latent_dim": 8, "autoencoder.decoder_ff_dim": 16,
     "autoencoder.intra_depth": 1, "autoencoder.inter_depth": 1, "autoencoder.decoder_layers": 1,
-    "autoencoder.dropout": 0.0, "denoiser.width": 16, "denoiser.depth": 1, "denoiser.cond_dim": 16,
+    "autoencoder.dropout": 0.0, "denoiser.width": 16, "denoiser.depth": 1, "denoiser.cond_dim": 64,
     "diffusion.train_steps": 50,
 }
 

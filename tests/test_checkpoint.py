@@ -1,0 +1,86 @@
+"""Checkpoints: safetensors round trip, incomplete checkpoints refused, and exact resume
+(N steps, resume, M steps == N + M steps straight)."""
+
+from __future__ import annotations
+
+import json
+
+import pytest
+import torch
+from safetensors.torch import load_file
+from test_train import random_corpus, tiny_model, tiny_model_config, tiny_train_config
+
+from reactdiff.errors import DataError
+from reactdiff.pipeline import ReactDiff
+from reactdiff.train.autoencoder import AutoencoderStage
+from reactdiff.train.checkpoint import load_checkpoint, save_checkpoint
+from reactdiff.train import loop
+from reactdiff.train.loop import train
+
+STREAMS_JSON = {"emotion": {"dim": 25, "kind": "visual"}, "3dmm": {"dim": 58, "kind": "visual"}, "mfcc": {"dim": 26, "kind": "audio"}}
+
+
+def save_tiny(directory, model, stage="diffusion"):
+    weights = dict(model.state_dict())
+    return save_checkpoint(
+        directory, stage=stage, step=0, model_config=tiny_model_config(), train_config=tiny_train_config(),
+        streams=STREAMS_JSON, ema_weights=weights, raw_weights=weights,
+    )
+
+
+def test_round_trip_gives_identical_outputs(tmp_path):
+    model = tiny_model().eval()
+    speaker = {name: torch.randn(1, 100, info["dim"]) for name, info in STREAMS_JSON.items()}
+    with torch.no_grad():
+        model.set_latent_stats(torch.randn(64, 8))
+        expected = model.sample(speaker, num_samples=2, steps=3, generator=torch.Generator().manual_seed(0))
+    save_tiny(tmp_path / "ckpt", model)
+    loaded = ReactDiff.from_checkpoint(tmp_path / "ckpt")
+    actual = loaded.generate({name: value[0].numpy() for name, value in speaker.items()}, num_samples=2, steps=3, seed=0)
+    for name in ("emotion", "coeffs_3dmm"):
+        assert torch.equal(torch.from_numpy(actual[name]), expected[name][0]), name
+    config = json.loads((tmp_path / "ckpt" / "config.json").read_text())
+    assert config["model"]["autoencoder"]["latent_dim"] == 8 and config["stage"] == "diffusion"
+
+
+def test_checkpoint_without_manifest_is_refused(tmp_path):
+    save_tiny(tmp_path / "ckpt", tiny_model())
+    (tmp_path / "ckpt" / "checkpoint.json").unlink()
+    with pytest.raises(DataError, match="checkpoint.json"):
+        load_checkpoint(tmp_path / "ckpt")
+
+
+def test_autoencoder_checkpoint_is_not_a_generator(tmp_path):
+    save_tiny(tmp_path / "ckpt", tiny_model(), stage="autoencoder")
+    with pytest.raises(DataError, match="diffusion checkpoint"):
+        ReactDiff.from_checkpoint(tmp_path / "ckpt")
+
+
+def test_resume_continues_exactly(tmp_path, monkeypatch):
+    data = random_corpus(tmp_path / "data")
+    # Validation every step (it must not disturb the RNG), a checkpoint every 2 steps, and an LR
+    # decay half-way, so optimizer, schedule, EMA, data order and RNG all have to resume right.
+    config = tiny_train_config(steps=4, val_every=1, checkpoint_every=2, **{"optim.warmup_steps": 2, "optim.milestones": [0.5]})
+    train(AutoencoderStage(), config, data, tmp_path / "straight")
+
+    def interrupt_after_step_2(directory, **kwargs):
+        saved = save_checkpoint(directory, **kwargs)
+        if directory.name == "last" and kwargs["step"] == 2:
+            raise KeyboardInterrupt
+        return saved
+
+    monkeypatch.setattr(loop, "save_checkpoint", interrupt_after_step_2)
+    with pytest.raises(KeyboardInterrupt):
+        train(AutoencoderStage(), config, data, tmp_path / "resumed")
+    monkeypatch.undo()
+    assert load_checkpoint(tmp_path / "resumed" / "last").step == 2
+    train(AutoencoderStage(), config, data, tmp_path / "resumed", resume=True)
+    for name in ("weights.safetensors", "model.safetensors"):
+        straight = load_file(tmp_path / "straight" / "last" / name)
+        resumed = load_file(tmp_path / "resumed" / "last" / name)
+        assert straight.keys() == resumed.keys()
+        for key in straight:
+            assert torch.allclose(straight[key], resumed[key], atol=1e-6, rtol=0), (name, key)
+    state = json.loads((tmp_path / "resumed" / "last" / "training_state.json").read_text())
+    assert state["step"] == 4
+    assert load_checkpoint(tmp_path / "resumed" / "last").manifest["latent_stats"] is True
