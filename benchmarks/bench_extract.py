@@ -37,67 +37,64 @@ def _peak_rss_mib() -> float:
     return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024.0  # Linux: KiB
 
 
-def _cpu_seconds() -> float:
-    usage = resource.getrusage(resource.RUSAGE_SELF)
-    return usage.ru_utime + usage.ru_stime
+class Stopwatch:
+    """Accumulates wall and CPU time (all threads of this process) over the timed sections only:
+    wall time on a shared machine depends on its load, CPU time much less."""
+
+    def __init__(self):
+        self.wall = self.cpu = 0.0
+
+    def __enter__(self):
+        self._wall, self._cpu = time.perf_counter(), time.process_time()
+        return self
+
+    def __exit__(self, *exc_info):
+        self.wall += time.perf_counter() - self._wall
+        self.cpu += time.process_time() - self._cpu
 
 
 def _measure(stage: str, video: Path, audio: Path, max_side: int) -> dict:
-    """Time one stage in this (fresh) process: wall seconds of the stage, CPU seconds of the process."""
+    """Time one stage in this (fresh) process; model loading counts, untimed inputs do not."""
     import numpy as np
 
     from reactdiff.features.extract import VIDEO_STREAMS, VideoFeatureConfig, compute_video_streams, extract
     from reactdiff.features.video import iter_frames, probe_video
 
-    info = probe_video(video)
-    num_frames = info.num_frames()
+    num_frames = probe_video(video).num_frames()
     config = VideoFeatureConfig(detection_max_side=max_side)
-    seconds = 0.0
-    cpu_start = _cpu_seconds()
+    watch = Stopwatch()
     if stage == "decode":
-        start = time.perf_counter()
-        for _ in iter_frames(video, max_side=max_side):
-            pass
-        seconds = time.perf_counter() - start
+        with watch:
+            for _ in iter_frames(video, max_side=max_side):
+                pass
     elif stage in ("landmarker", "expression"):
         from reactdiff.features.expression import ExpressionModel, crop_face
         from reactdiff.features.face import FaceTracker
 
+        landmarker, expression = Stopwatch(), Stopwatch()
         crops = []
-        start = time.perf_counter()
-        with FaceTracker() as tracker:
-            model_loaded = time.perf_counter()
-            track_seconds = model_loaded - start
-            crop_seconds = 0.0
-            for index, rgb in enumerate(iter_frames(video, max_side=max_side)):
-                tick = time.perf_counter()
+        with landmarker:
+            tracker = FaceTracker()
+        for index, rgb in enumerate(iter_frames(video, max_side=max_side)):
+            with landmarker:
                 face = tracker.track(rgb, index * 40)
-                tock = time.perf_counter()
-                track_seconds += tock - tick
-                if face is not None:
+            if face is not None:
+                with expression:
                     crops.append(crop_face(rgb, face.landmarks))
-                    crop_seconds += time.perf_counter() - tock
-        if stage == "landmarker":
-            seconds = track_seconds
-        else:
-            start = time.perf_counter()
+        tracker.close()
+        with expression:
             ExpressionModel().predict(np.stack(crops))
-            seconds = crop_seconds + time.perf_counter() - start
+        watch = landmarker if stage == "landmarker" else expression
     elif stage == "video streams":
-        start = time.perf_counter()
-        compute_video_streams(video, num_frames, tuple(VIDEO_STREAMS), config)
-        seconds = time.perf_counter() - start
+        with watch:
+            compute_video_streams(video, num_frames, tuple(VIDEO_STREAMS), config)
     elif stage == "full set":
         from reactdiff.features.audio import AUDIO_STREAMS
 
-        streams = tuple(VIDEO_STREAMS) + tuple(AUDIO_STREAMS)
-        start = time.perf_counter()
-        extract(video, audio, streams, config)
-        seconds = time.perf_counter() - start
-    # CPU seconds cover the whole stage process body (decode included for the model stages): wall
-    # time on a shared machine depends on its load, CPU time much less.
-    cpu = _cpu_seconds() - cpu_start
-    return {"stage": stage, "seconds": seconds, "cpu_seconds": cpu, "media_seconds": num_frames / 25, "peak_rss_mib": _peak_rss_mib()}
+        with watch:
+            extract(video, audio, tuple(VIDEO_STREAMS) + tuple(AUDIO_STREAMS), config)
+    return {"stage": stage, "seconds": watch.wall, "cpu_seconds": watch.cpu, "media_seconds": num_frames / 25,
+            "peak_rss_mib": _peak_rss_mib()}
 
 
 def main() -> None:
@@ -126,7 +123,7 @@ def main() -> None:
     print(f"audio: {args.audio.name} (cut to the video's {info.num_frames()} frames in the full set)")
     print(hardware_line())
     print(f"load average (1 min) before / after: {load_before:.1f} / {os.getloadavg()[0]:.1f}")
-    print("| stage | wall s | s per s media | x real time | process CPU s | peak RSS MiB |")
+    print("| stage | wall s | s per s media | x real time | CPU s (all threads) | peak RSS MiB |")
     print("| --- | ---: | ---: | ---: | ---: | ---: |")
     for row in rows:
         per_second = row["seconds"] / row["media_seconds"]
