@@ -13,7 +13,7 @@ from reactdiff.errors import FeatureError
 from reactdiff.features import emotion_map, models
 from reactdiff.features.extract import VIDEO_STREAMS, compute_video_streams, fill_gaps
 from reactdiff.features.face import BLENDSHAPE_NAMES
-from reactdiff.features.video import iter_frames, probe_video
+from reactdiff.features.video import iter_frames, probe_video, upright
 
 ROOT = Path(__file__).resolve().parents[1]
 SHARED = ROOT.parent / "shared"
@@ -69,6 +69,18 @@ def test_real_clips_resample_to_duration_times_25(name, seconds):
     frames = list(iter_frames(MEDIA / name, max_side=320))
     assert len(frames) == info.num_frames() == int(round(info.duration * FPS))
     assert all(f.dtype == np.uint8 and f.ndim == 3 and max(f.shape[:2]) <= 320 for f in frames)
+
+
+def test_display_rotation_turns_frames_upright():
+    # A 2x3 frame with a marked top-left pixel.
+    frame = np.zeros((2, 3, 3), dtype=np.uint8)
+    frame[0, 0] = 255
+    assert upright(frame, 0) is frame
+    clockwise = upright(frame, -90)  # FFmpeg: -90 means "rotate clockwise to display"
+    assert clockwise.shape == (3, 2, 3) and clockwise[0, 1, 0] == 255
+    counterclockwise = upright(frame, 90)
+    assert counterclockwise.shape == (3, 2, 3) and counterclockwise[2, 0, 0] == 255
+    assert upright(frame, 180)[1, 2, 0] == 255 and upright(frame, -180)[1, 2, 0] == 255
 
 
 def test_frame_folder_is_read_in_natural_order(tmp_path):

@@ -151,7 +151,7 @@ def iter_frames(
                 boundary = (previous_time + time) / 2
                 while emitted < total and emitted / fps < boundary:
                     if previous_rgb is None:  # convert once, even when the frame is repeated
-                        previous_rgb = previous_frame.to_ndarray(format="rgb24", width=width, height=height)
+                        previous_rgb = _to_rgb(previous_frame, width, height)
                     yield previous_rgb
                     emitted += 1
             if emitted >= total:
@@ -161,7 +161,7 @@ def iter_frames(
             raise FeatureError(path, "video track decoded to no frames")
         while emitted < total:
             if previous_rgb is None:
-                previous_rgb = previous_frame.to_ndarray(format="rgb24", width=width, height=height)
+                previous_rgb = _to_rgb(previous_frame, width, height)
             yield previous_rgb
             emitted += 1
     except FeatureError:
@@ -174,6 +174,18 @@ def iter_frames(
         raise
     finally:
         container.close()
+
+
+def upright(rgb: np.ndarray, rotation: float) -> np.ndarray:
+    """Apply a display rotation (degrees counterclockwise, FFmpeg's display-matrix convention:
+    phones store portrait clips sideways with -90 or 90) so faces are upright for the landmarker."""
+    quarter_turns = int(round(rotation / 90)) % 4
+    return np.ascontiguousarray(np.rot90(rgb, k=quarter_turns)) if quarter_turns else rgb
+
+
+def _to_rgb(frame, width: int, height: int) -> np.ndarray:
+    # getattr: VideoFrame.rotation only exists in recent PyAV releases.
+    return upright(frame.to_ndarray(format="rgb24", width=width, height=height), getattr(frame, "rotation", 0) or 0)
 
 
 def _iter_folder(folder: Path, total: int, max_side: int) -> Iterator[np.ndarray]:
