@@ -20,7 +20,7 @@ SHARED = ROOT.parent / "shared"
 MEDIA = SHARED / "media"
 
 
-def write_counter_video(path: Path, fps: int, frames: int, size: int = 32, with_audio: bool = False) -> None:
+def write_counter_video(path: Path, fps: int, frames: int, size: int = 32) -> None:
     """A lossless clip whose frame k is a flat grey of value 7k (k <= 36), to read frame choices back."""
     import av
 
