@@ -229,3 +229,12 @@ def test_frames_without_a_face_are_marked(video_extras):
     assert (streams["blendshapes"][first_missing + FPS + 1 :] == 0).all()
     neutral = EXPRESSION_NAMES.index("Neutral")
     assert (streams["emotion"][first_missing + FPS + 1 :, 17 + neutral] == 1).all()
+
+
+def test_documented_au_table_matches_the_code():
+    rows = [line for line in (ROOT / "docs" / "features.md").read_text().splitlines() if line.startswith("| AU")]
+    documented = {}
+    for row in rows:
+        au, _name, shapes, threshold = [cell.strip() for cell in row.strip("|").split("|")]
+        documented[au] = (tuple(s.strip() for s in shapes.split("(")[0].split(",")), float(threshold))
+    assert documented == emotion_map.AU_FROM_BLENDSHAPES
