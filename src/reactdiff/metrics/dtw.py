@@ -42,12 +42,26 @@ def _grouped_dtw(query, reference, bounds, weights, best):
     for s in range(n_query):
         cost[:, :] = 0.0
         for g in range(n_groups):
-            # Channels in ascending order per cell: the same summation order as tslearn.
-            for c in range(bounds[g], bounds[g + 1]):
-                value = query[s, c]
+            # Channels are added in ascending order per cell (tslearn's summation order), four at a
+            # time so that each pass over the row reads and writes the row's costs once per 4 channels.
+            group_cost = cost[g]
+            c = bounds[g]
+            while c + 4 <= bounds[g + 1]:
+                value0, value1, value2, value3 = query[s, c], query[s, c + 1], query[s, c + 2], query[s, c + 3]
+                ref0, ref1, ref2, ref3 = reference[c], reference[c + 1], reference[c + 2], reference[c + 3]
                 for t in range(n_ref):
-                    diff = value - reference[c, t]
-                    cost[g, t] += diff * diff
+                    diff0 = value0 - ref0[t]
+                    diff1 = value1 - ref1[t]
+                    diff2 = value2 - ref2[t]
+                    diff3 = value3 - ref3[t]
+                    group_cost[t] = (((group_cost[t] + diff0 * diff0) + diff1 * diff1) + diff2 * diff2) + diff3 * diff3
+                c += 4
+            while c < bounds[g + 1]:
+                value, ref = query[s, c], reference[c]
+                for t in range(n_ref):
+                    diff = value - ref[t]
+                    group_cost[t] += diff * diff
+                c += 1
         for g in range(n_groups):
             # cost + min(a, b, c) == min(cost + min(a, b), cost + c) exactly (rounding is monotone),
             # so the two predecessors from the previous row are handled in a vectorisable pass ...
