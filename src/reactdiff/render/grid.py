@@ -87,7 +87,7 @@ def compose_grid(
     panel_size: int = 256,
     fps: int = FPS,
     columns: int | None = None,
-    chunk: int = 50,
+    chunk: int = 100,
     title: str = "",
 ) -> Iterator[np.ndarray]:
     """Yield composed uint8 frames (H, W, 3): panels in a grid, each with its label on top, and a
