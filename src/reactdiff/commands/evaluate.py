@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import argparse
 import time
+from functools import partial
 from pathlib import Path
 
 
@@ -76,18 +77,20 @@ def run(args: argparse.Namespace) -> int:
         frames = inputs.listener["emotion"].shape[1]
         if predictions.emotion.shape[2] != frames:
             raise DataError(args.predictions, f"{predictions.emotion.shape[2]} frames per reaction, the ground truth has {frames}")
-        runs = {args.predictions.stem: predictions}
+        runs = {args.predictions.stem: lambda: predictions}
         out_dir = args.out or args.predictions.parent
         stem = f"{args.predictions.stem}_metrics"
     else:
         inputs = load_baseline_inputs(args.data, config.split)
         names = BASELINES if args.baselines else (args.baseline,)
-        runs = {name: make_baseline(name, inputs, config.num_samples, config.seed) for name in names}
+        # Built one at a time inside the loop below: five test-size baselines would not fit in memory at once.
+        runs = {name: partial(make_baseline, name, inputs, config.num_samples, config.seed) for name in names}
         out_dir = args.out or Path("runs") / f"baselines-{config.split}"
         stem = "baselines" if args.baselines else f"baseline_{args.baseline}"
 
     columns = {}
-    for name, predictions in runs.items():
+    for name, build in runs.items():
+        predictions = build()
         with_3dmm = predictions.coeffs_3dmm is not None and "3dmm" in inputs.listener
         results = evaluate_protocols(
             predictions.emotion,
