@@ -1,0 +1,163 @@
+"""Model benchmark: parameter counts, training steps/s of both stages, generation time and peak
+memory. Prints a Markdown table.
+
+    python benchmarks/bench_model.py                 # default preset, GPU if torch sees one
+    python benchmarks/bench_model.py --device cpu --preset paper
+
+Every timed case runs in its own subprocess so its peak resident memory (``ru_maxrss``) is its own.
+Training cases time full optimizer steps (forward, backward, clipping, AdamW, EMA) at the default
+batch size and crop on random tensors shaped like the data (emotion 25, 3DMM 58, MFCC 26 per
+frame); data loading is not included (the store is memory-mapped and cheap next to a step).
+Generation cases time ``ReactDiff.generate`` / ``generate_batch`` (10 reactions x 750 frames,
+20 DDIM steps) with randomly initialised weights: the cost does not depend on their values.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import platform
+import resource
+import subprocess
+import sys
+import time
+
+STREAMS = {"emotion": (25, "visual"), "3dmm": (58, "visual"), "mfcc": (26, "audio")}
+CASES = ("train_autoencoder", "train_diffusion", "generate_1", "generate_16")
+
+
+def build(preset: str, device):
+    import torch
+
+    from reactdiff.model import MODEL_PRESETS, build_model
+
+    torch.manual_seed(0)
+    model = build_model(MODEL_PRESETS[preset](), {n: d for n, (d, _) in STREAMS.items()}, {n: k for n, (_, k) in STREAMS.items()})
+    return model.to(device)
+
+
+def count_parameters(preset: str) -> dict[str, int]:
+    model = build("default" if preset is None else preset, "cpu")
+    autoencoder = sum(p.numel() for p in model.autoencoder.parameters())
+    diffusion = sum(p.numel() for p in model.diffusion_parameters())
+    return {"autoencoder": autoencoder, "denoiser": diffusion, "total": sum(p.numel() for p in model.parameters())}
+
+
+def random_streams(batch: int, frames: int, device):
+    import torch
+
+    return {name: torch.randn(batch, frames, dim, device=device) for name, (dim, _) in STREAMS.items()}
+
+
+def _sync(device) -> None:
+    import torch
+
+    if device.type == "cuda":
+        torch.cuda.synchronize()
+
+
+def run_case(case: str, preset: str, device_name: str, repeats: int) -> dict:
+    """Time one case in this process; returns seconds per unit and the process's peak memory."""
+    import numpy as np
+    import torch
+
+    from reactdiff.train.autoencoder import AutoencoderStage
+    from reactdiff.train.config import AutoencoderTrainConfig, DiffusionTrainConfig
+    from reactdiff.train.diffusion import DiffusionStage
+    from reactdiff.train.ema import EMA
+    from reactdiff.train.loop import Objective, pick_device
+
+    device = pick_device(device_name)
+    model = build(preset, device)
+    latent = model.config.autoencoder.latent_dim
+    with torch.no_grad():
+        model.set_latent_stats(torch.randn(1024, latent, device=device))
+    if case.startswith("train"):
+        stage, config = (AutoencoderStage(), AutoencoderTrainConfig()) if case == "train_autoencoder" else (DiffusionStage(), DiffusionTrainConfig())
+        parameters = stage.trainable_parameters(model)
+        optimizer = torch.optim.AdamW(parameters, lr=config.optim.lr, weight_decay=config.optim.weight_decay)
+        ema = EMA(model, config.ema_decay)
+        objective = Objective(model, stage).train()
+        batch = {role: random_streams(config.batch_size, config.crop_frames, device) for role in ("speaker", "listener")}
+
+        def step():
+            loss, _ = objective(batch, torch.Generator(device=device).manual_seed(0))
+            optimizer.zero_grad(set_to_none=True)
+            loss.backward()
+            torch.nn.utils.clip_grad_norm_(parameters, config.optim.grad_clip)
+            optimizer.step()
+            ema.update(model)
+
+        unit = f"step (batch {config.batch_size} x {config.crop_frames} frames)"
+    else:
+        from reactdiff.pipeline import ReactDiff
+
+        generator = ReactDiff(model, {n: {"dim": d, "kind": k} for n, (d, k) in STREAMS.items()}, device=device)
+        speakers = 1 if case == "generate_1" else 16
+        streams = {name: np.random.default_rng(0).normal(size=(speakers, 750, dim)).astype(np.float32) for name, (dim, _) in STREAMS.items()}
+
+        def step():
+            generator.generate_batch(streams, num_samples=10, steps=20, seed=0)
+
+        unit = f"{speakers} speaker(s) x 10 reactions x 750 frames, 20 steps"
+    step()  # warm-up (allocations, kernels)
+    _sync(device)
+    times = []
+    for _ in range(repeats):
+        start = time.perf_counter()
+        step()
+        _sync(device)
+        times.append(time.perf_counter() - start)
+    peak_gib = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 2**20  # Linux: KiB
+    if device.type == "cuda":
+        peak_gib = max(peak_gib, torch.cuda.max_memory_allocated() / 2**30)
+    return {"case": case, "unit": unit, "seconds": float(np.median(times)), "peak_gib": peak_gib, "device": str(device)}
+
+
+def hardware_line(device_name: str) -> str:
+    import torch
+
+    from reactdiff.train.loop import pick_device
+
+    device = pick_device(device_name)
+    cpu = platform.processor() or platform.machine()
+    line = f"{platform.system()} {cpu}, {torch.get_num_threads()} torch threads, torch {torch.__version__}, python {platform.python_version()}"
+    if device.type == "cuda":
+        line += f", GPU {torch.cuda.get_device_name(device)}"
+    return line + f"; device {device}"
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--preset", default="default", help="model preset timed (parameter counts cover default and paper)")
+    parser.add_argument("--device", default="auto")
+    parser.add_argument("--repeats", type=int, default=3, help="timed repetitions per case (median reported)")
+    parser.add_argument("--cases", nargs="+", default=list(CASES), choices=CASES)
+    parser.add_argument("--case", help=argparse.SUPPRESS)  # internal: run one case, print JSON
+    args = parser.parse_args()
+    if args.case:
+        print(json.dumps(run_case(args.case, args.preset, args.device, args.repeats)))
+        return 0
+
+    print(f"hardware: {hardware_line(args.device)}\n")
+    print("| model preset | autoencoder params | denoiser + condition params | total params |")
+    print("|---|---:|---:|---:|")
+    for preset in ("default", "paper"):
+        counts = count_parameters(preset)
+        print(f"| {preset} | {counts['autoencoder'] / 1e6:.2f} M | {counts['denoiser'] / 1e6:.2f} M | {counts['total'] / 1e6:.2f} M |")
+    print(f"\n| case ({args.preset} preset) | unit | seconds / unit | rate | peak memory (GiB) |")
+    print("|---|---|---:|---:|---:|")
+    for case in args.cases:
+        command = [sys.executable, __file__, "--case", case, "--preset", args.preset, "--device", args.device, "--repeats", str(args.repeats)]
+        completed = subprocess.run(command, capture_output=True, text=True)
+        if completed.returncode != 0:
+            print(f"| {case} | failed: {completed.stderr.strip().splitlines()[-1] if completed.stderr.strip() else completed.returncode} | | | |")
+            continue
+        result = json.loads(completed.stdout.strip().splitlines()[-1])
+        rate = f"{1 / result['seconds']:.2f} steps/s" if case.startswith("train") else f"{10 * (1 if case == 'generate_1' else 16) / result['seconds']:.1f} reactions/s"
+        print(f"| {case} | {result['unit']} | {result['seconds']:.3f} | {rate} | {result['peak_gib']:.2f} |")
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
