@@ -77,7 +77,8 @@ def hardware_line() -> str:
     import av
     import PIL
 
-    return (f"hardware: {cpu}, {os.cpu_count()} cores, {memory_gb:.0f} GiB RAM, no GPU used; "
+    load = os.getloadavg()[1]  # other work on the machine slows every number above
+    return (f"hardware: {cpu}, {os.cpu_count()} cores, {memory_gb:.0f} GiB RAM, no GPU used, load average {load:.1f}; "
             f"Python {platform.python_version()}, numpy {np.__version__}, Pillow {PIL.__version__}, PyAV {av.__version__}")
 
 
