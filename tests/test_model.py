@@ -138,12 +138,18 @@ def test_online_mode_sees_only_past_speaker_windows(online):
     base = generated_listener(model, speaker)
     last_changed = generated_listener(model, perturbed(speaker, 2))
     middle_changed = generated_listener(model, perturbed(speaker, 1))
-    # Windows are independent given their condition: only the conditioned window may change.
+    # Windows are independent given their condition: only the conditioned window may change,
+    # and a change must be clear (not rounding noise).
+    def changed(new, old):
+        return (new - old).abs().max().item() > 1e-3
+
     assert torch.equal(last_changed[:, :2], base[:, :2])
-    assert torch.equal(last_changed[:, 2], base[:, 2]) == online
+    assert changed(last_changed[:, 2], base[:, 2]) != online
     assert torch.equal(middle_changed[:, 0], base[:, 0])
-    assert torch.equal(middle_changed[:, 1], base[:, 1]) == online
-    assert torch.equal(middle_changed[:, 2], base[:, 2]) != online
+    assert changed(middle_changed[:, 1], base[:, 1]) != online
+    assert changed(middle_changed[:, 2], base[:, 2]) == online
+    if online:
+        assert torch.equal(last_changed[:, 2], base[:, 2]) and torch.equal(middle_changed[:, 1], base[:, 1])
 
 
 def test_latent_normalisation_round_trip():
@@ -193,3 +199,19 @@ def test_presets_build_with_their_published_sizes():
                         for part in ("autoencoder", "condition_encoder", "denoiser")}
     assert counts["paper"]["denoiser"] > 350e6 and counts["paper"]["condition_encoder"] > 13e6
     assert counts["default"]["denoiser"] < 5e6
+
+
+def test_window_by_window_generation_equals_the_clip_call():
+    model = tiny_model(online=True)
+    for parameter in model.denoiser.parameters():
+        torch.nn.init.normal_(parameter, std=0.05)
+    speaker = person(batch=1)
+    clip = generated_listener(model, speaker)
+    x_T = torch.randn(1, 2, 3, WINDOW, 8, generator=torch.Generator().manual_seed(0))
+    previous = torch.zeros(1, 1, WINDOW, 8)  # online: the first window sees a zero speaker window
+    for window in range(3):
+        frames = slice(window * WINDOW, (window + 1) * WINDOW)
+        latent = model.sample_windows(previous, num_samples=2, x_T=x_T[:, :, window : window + 1])
+        streamed = model.decode(latent.reshape(2, WINDOW, 8))["coeffs_3dmm"]
+        torch.testing.assert_close(streamed, clip[:, window], rtol=1e-4, atol=1e-5)
+        previous = model.encode({name: value[:, frames] for name, value in speaker.items()}).unsqueeze(1)

@@ -17,8 +17,10 @@ class ConditionEncoder(nn.Module):
 
     def __init__(self, window: int, latent_dim: int, cond_dim: int):
         super().__init__()
+        # At least 8 channels per group: a group of one channel normalises every input to zero.
+        groups = group_count(cond_dim, preferred=max(1, min(32, cond_dim // 8)))
         self.net = nn.Sequential(
-            nn.Flatten(1), nn.Linear(window * latent_dim, cond_dim), nn.GroupNorm(group_count(cond_dim), cond_dim), nn.SiLU()
+            nn.Flatten(1), nn.Linear(window * latent_dim, cond_dim), nn.GroupNorm(groups, cond_dim), nn.SiLU()
         )
 
     def forward(self, speaker_window: torch.Tensor) -> torch.Tensor:
