@@ -16,7 +16,7 @@ from reactdiff.predictions import Predictions
 from reactdiff.render import mesh
 from reactdiff.render.face2d import render_faces
 from reactdiff.render.faceverse import FaceVerseModel, FaceVerseRenderer
-from reactdiff.render.grid import compose_grid, footage_panel, rendered_panel
+from reactdiff.render.grid import GAP, compose_grid, footage_panel, rendered_panel
 from reactdiff.render.plots import plot_reaction
 from reactdiff.render.renderers import get_renderer
 from reactdiff.render.video import read_video_frames, write_video
@@ -200,6 +200,8 @@ def test_render_command_on_a_dataset_row(tmp_path):
     assert status == 0
     with av.open(str(out)) as container:
         assert sum(1 for _ in container.decode(video=0)) == 12
+        # Four 48-px panels in a row: speaker, real listener, two generated reactions.
+        assert container.streams.video[0].width == 4 * 48 + 5 * GAP
     with av.open(str(out)) as container:
         rate = container.streams.audio[0].sample_rate
         seconds = sum(frame.samples for frame in container.decode(audio=0)) / rate

@@ -16,9 +16,9 @@ def register(subparsers) -> None:
         help="render a speaker beside the K generated listener reactions of one predictions row (mp4/gif)",
         description=(
             "Draw row --index of a predictions file as a grid video: the speaker (their real video when the "
-            "dataset has it, else their own rendered face) beside the K listener reactions, labelled, with a "
-            "frame counter and the speaker's audio (H.264 + AAC). Use --speaker-video for your own clip "
-            "without a dataset."
+            "dataset has it, else their own rendered face) and the real listener beside the K generated "
+            "reactions, labelled, with a frame counter and the speaker's audio (H.264 + AAC). Use "
+            "--speaker-video for your own clip without a dataset."
         ),
         formatter_class=argparse.ArgumentDefaultsHelpFormatter,
     )
@@ -37,7 +37,7 @@ def run(args: argparse.Namespace) -> int:
     from reactdiff.config import save_config
     from reactdiff.errors import DataError
     from reactdiff.render.grid import compose_grid, footage_panel, rendered_panel
-    from reactdiff.render.inputs import load_prediction_row, speaker_from_dataset
+    from reactdiff.render.inputs import clip_from_dataset, load_prediction_row
     from reactdiff.render.renderers import get_renderer
     from reactdiff.render.video import read_video_frames, write_video
 
@@ -56,24 +56,32 @@ def run(args: argparse.Namespace) -> int:
     render = get_renderer(config.renderer, config.faceverse_model, mean_face)
     size = config.panel_size
 
-    # The speaker: real footage when available, else their own emotion/3DMM rendered.
+    # The speaker (and the real listener): real footage when available, else their own
+    # emotion/3DMM drawn with the same renderer as the generated reactions.
     speaker = None
+    panels = []
     if args.data is not None:
-        speaker = speaker_from_dataset(args.data, split, row.speaker_path, num_frames, config.mean_face)
+        speaker = clip_from_dataset(args.data, split, row.speaker_path, num_frames, config.mean_face)
     video_path = args.speaker_video or (speaker.video if speaker else None)
     if video_path is not None:
         footage = read_video_frames(video_path, size=(size, size), max_frames=num_frames)
-        speaker_panel = footage_panel("Speaker (video)", footage, highlight=True)
+        panels.append(footage_panel("Speaker (video)", footage, highlight=True))
     else:
-        if config.renderer == "faceverse" and speaker.coeffs_3dmm is None:
-            raise DataError(args.data, f"the faceverse renderer needs the speaker's 3DMM file and mean face for {row.speaker_path}")
-        speaker_panel = rendered_panel("Speaker", render, speaker.emotion, speaker.coeffs_3dmm, size, highlight=True)
+        panels.append(_clip_panel("Speaker", speaker, render, config, size, highlight=True))
+    if args.data is not None and config.real_listener:
+        listener = clip_from_dataset(args.data, split, row.listener_path, num_frames, config.mean_face)
+        if listener.video is not None:
+            footage = read_video_frames(listener.video, size=(size, size), max_frames=num_frames)
+            panels.append(footage_panel("Real listener (video)", footage, highlight=True))
+        else:
+            panels.append(_clip_panel("Real listener", listener, render, config, size, highlight=True))
 
     listener_coeffs = row.coeffs_3dmm
     if config.renderer == "faceverse" and listener_coeffs is None:
         raise DataError(args.predictions, "the faceverse renderer needs 'coeffs_3dmm' in the predictions file")
-    panels = [speaker_panel] + [
-        rendered_panel(f"Listener {k + 1}", render, row.emotion[k, :num_frames],
+    num_shown = len(panels)
+    panels += [
+        rendered_panel(f"Generated {k + 1}", render, row.emotion[k, :num_frames],
                        None if listener_coeffs is None else listener_coeffs[k, :num_frames], size)
         for k in range(row.emotion.shape[0])
     ]
@@ -90,7 +98,8 @@ def run(args: argparse.Namespace) -> int:
         write_video(out, frames, audio=audio, crf=config.crf)
     save_config(config, out.with_name(out.stem + ".render.json"))
     sound = "" if audio is None else f" with audio from {audio_path}"
-    print(f"wrote {out} ({num_frames} frames, speaker + {len(panels) - 1} reactions, renderer {config.renderer}){sound}")
+    print(f"wrote {out} ({num_frames} frames, {num_shown} real + {len(panels) - num_shown} generated panels, "
+          f"renderer {config.renderer}){sound}")
     return 0
 
 
@@ -106,3 +115,13 @@ def _load_audio(path: Path, quiet_if_missing: bool):
             raise
         print(f"reactdiff render: no audio muxed ({exc})", file=sys.stderr)
         return None
+
+
+def _clip_panel(label: str, clip, render, config: RenderConfig, size: int, highlight: bool):
+    """A dataset clip drawn from its emotion (and 3DMM), for clips without video."""
+    from reactdiff.errors import DataError
+    from reactdiff.render.grid import rendered_panel
+
+    if config.renderer == "faceverse" and clip.coeffs_3dmm is None:
+        raise DataError(None, f"the faceverse renderer needs the 3DMM file and the mean face for the {label.lower()}")
+    return rendered_panel(label, render, clip.emotion, clip.coeffs_3dmm, size, highlight=highlight)

@@ -1,5 +1,6 @@
-"""What ``reactdiff render`` and ``reactdiff plot`` read: one row of a predictions file and the
-speaker's side of that row (emotion, 3DMM, video, audio) from a REACT-layout dataset."""
+"""What ``reactdiff render`` and ``reactdiff plot`` read: one row of a predictions file, and the
+speaker's and real listener's clips of that row (emotion, 3DMM, video, audio) from a REACT-layout
+dataset."""
 
 from __future__ import annotations
 
@@ -44,18 +45,18 @@ def load_prediction_row(path: str | Path, index: int) -> PredictionRow:
 
 
 @dataclass
-class SpeakerInputs:
-    """The speaker's side of a row, cut to the reactions' length where loaded from a dataset."""
+class ClipInputs:
+    """One person's side of a row (speaker or real listener), cut to the reactions' length."""
 
-    emotion: np.ndarray | None  # (T, 25)
+    emotion: np.ndarray  # (T, 25)
     coeffs_3dmm: np.ndarray | None  # (T, 58), mean-face subtracted
     video: Path | None  # mp4 file or folder of PNG frames
     audio: Path | None
 
 
-def speaker_from_dataset(root: str | Path, split: str, clip: str, num_frames: int, mean_face: str | Path | None = None) -> SpeakerInputs:
-    """Find the speaker clip in a REACT-layout dataset: its video if present, its emotion (and
-    3DMM when the file and the mean face exist) to render it otherwise, and its audio."""
+def clip_from_dataset(root: str | Path, split: str, clip: str, num_frames: int, mean_face: str | Path | None = None) -> ClipInputs:
+    """Find a clip in a REACT-layout dataset: its video if present, its emotion (and 3DMM when the
+    file and the mean face exist) to render it otherwise, and its audio."""
     from reactdiff.data.layout import ReactLayout
 
     layout = ReactLayout(root, mean_face=mean_face)
@@ -64,4 +65,4 @@ def speaker_from_dataset(root: str | Path, split: str, clip: str, num_frames: in
     if layout.coeffs_path(split, clip).is_file() and layout.mean_face_path.is_file():
         coeffs = layout.load_3dmm(split, clip)[:num_frames]
     audio = layout.audio_path(split, clip)
-    return SpeakerInputs(emotion, coeffs, layout.video_path(split, clip), audio if audio.is_file() else None)
+    return ClipInputs(emotion, coeffs, layout.video_path(split, clip), audio if audio.is_file() else None)

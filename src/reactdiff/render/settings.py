@@ -19,6 +19,8 @@ class RenderConfig:
     panel_size: int = 256
     #: Panels per grid row; None: up to six.
     columns: int | None = None
+    #: With --data, also show the real listener of the row (their video, else their rendered face).
+    real_listener: bool = True
     #: Render only the first N frames (handy for GIFs); None: all.
     max_frames: int | None = None
     #: H.264 constant rate factor: lower is better quality and bigger files.
