@@ -47,19 +47,21 @@ def _grouped_dtw(query, reference, bounds, weights, best):
             group_cost = cost[g]
             c = bounds[g]
             while c + 4 <= bounds[g + 1]:
-                value0, value1, value2, value3 = query[s, c], query[s, c + 1], query[s, c + 2], query[s, c + 3]
+                # float32 inputs, widened exactly: all arithmetic is float64.
+                value0, value1 = np.float64(query[s, c]), np.float64(query[s, c + 1])
+                value2, value3 = np.float64(query[s, c + 2]), np.float64(query[s, c + 3])
                 ref0, ref1, ref2, ref3 = reference[c], reference[c + 1], reference[c + 2], reference[c + 3]
                 for t in range(n_ref):
-                    diff0 = value0 - ref0[t]
-                    diff1 = value1 - ref1[t]
-                    diff2 = value2 - ref2[t]
-                    diff3 = value3 - ref3[t]
+                    diff0 = value0 - np.float64(ref0[t])
+                    diff1 = value1 - np.float64(ref1[t])
+                    diff2 = value2 - np.float64(ref2[t])
+                    diff3 = value3 - np.float64(ref3[t])
                     group_cost[t] = (((group_cost[t] + diff0 * diff0) + diff1 * diff1) + diff2 * diff2) + diff3 * diff3
                 c += 4
             while c < bounds[g + 1]:
-                value, ref = query[s, c], reference[c]
+                value, ref = np.float64(query[s, c]), reference[c]
                 for t in range(n_ref):
-                    diff = value - ref[t]
+                    diff = value - np.float64(ref[t])
                     group_cost[t] += diff * diff
                 c += 1
         for g in range(n_groups):
@@ -107,7 +109,7 @@ def _grouped_diagonal(query, reference, bounds, weights):
         for s in range(query.shape[0]):
             cost = 0.0
             for c in range(bounds[g], bounds[g + 1]):
-                diff = query[s, c] - reference[c, s]
+                diff = np.float64(query[s, c]) - np.float64(reference[c, s])
                 cost += diff * diff
             accumulated = cost + accumulated
         total += weights[g] * math.sqrt(accumulated)
@@ -153,9 +155,10 @@ def min_grouped_dtw(
     ``predictions`` (N, K, T, C), ``references`` (M, T', C), ``neighbours`` (N, M) 0/1. Returns (N, K)
     float64. Runs in parallel over all cores (``numba.set_num_threads`` limits it).
     """
-    predictions = np.ascontiguousarray(predictions, dtype=np.float32).astype(np.float64)
+    # float32 in memory (the kernel widens each value to float64): no float64 copy of the predictions.
+    predictions = np.ascontiguousarray(predictions, dtype=np.float32)
     # Channel-major references: see _grouped_dtw.
-    references = np.ascontiguousarray(np.asarray(references, dtype=np.float32).transpose(0, 2, 1), dtype=np.float64)
+    references = np.ascontiguousarray(np.asarray(references, dtype=np.float32).transpose(0, 2, 1))
     neighbours = np.asarray(neighbours)
     rows, columns = np.nonzero(neighbours == 1)
     offsets = np.searchsorted(rows, np.arange(neighbours.shape[0] + 1)).astype(np.int64)
@@ -178,10 +181,10 @@ def _kernel_groups(groups) -> tuple[np.ndarray, np.ndarray]:
 
 def dtw(query: np.ndarray, reference: np.ndarray) -> float:
     """DTW between two (T, C) sequences: sqrt of the squared-Euclidean cost of the best path."""
-    query = np.asarray(query, dtype=np.float32).astype(np.float64)
-    reference = np.asarray(reference, dtype=np.float32).astype(np.float64)
+    query = np.asarray(query, dtype=np.float32)
+    reference = np.asarray(reference, dtype=np.float32)
     if query.ndim == 1:
-        query, reference = query[:, None], reference[:, None]
-    reference = np.ascontiguousarray(reference.T)
+        query, reference = query.reshape(-1, 1), reference.reshape(-1, 1)
+    query, reference = np.ascontiguousarray(query), np.ascontiguousarray(reference.T)
     bounds, weights = _kernel_groups([(0, query.shape[1], 1.0)])
     return float(_grouped_dtw(query, reference, bounds, weights, np.inf))
