@@ -211,7 +211,8 @@ def test_render_command_on_a_dataset_row(tmp_path):
 
 def test_plot_writes_four_figures(tmp_path):
     reactions = np.random.default_rng(0).random((3, 50, 25))
-    paths = plot_reaction(tmp_path / "plots", reactions, speaker=np.random.default_rng(1).random((50, 25)))
+    speaker, real_listener = np.random.default_rng(1).random((2, 50, 25))
+    paths = plot_reaction(tmp_path / "plots", reactions, speaker, real_listener)
     assert [p.name for p in paths] == ["au_raster.png", "valence_arousal.png", "expressions.png", "diversity.png"]
     for path in paths:
         with Image.open(path) as image:

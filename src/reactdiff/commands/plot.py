@@ -12,12 +12,12 @@ def register(subparsers) -> None:
         help="PNG figures of one predictions row: AU raster, valence/arousal, expressions, diversity of the K reactions",
         description=(
             "Write au_raster.png, valence_arousal.png, expressions.png and diversity.png for row --index of a "
-            "predictions file into --out, with the speaker's curves from --data when given."
+            "predictions file into --out, with the speaker's and the real listener's curves from --data when given."
         ),
         formatter_class=argparse.ArgumentDefaultsHelpFormatter,
     )
     parser.add_argument("--predictions", required=True, type=Path, help="predictions .npz (reactdiff generate)")
-    parser.add_argument("--data", type=Path, default=None, help="REACT-layout dataset root (adds the speaker's curves)")
+    parser.add_argument("--data", type=Path, default=None, help="REACT-layout dataset root (adds the speaker's and the real listener's curves)")
     parser.add_argument("--index", required=True, type=int, help="row of the predictions file")
     parser.add_argument("--split", default=None, help="split of the rows (default: recorded in the file, else val)")
     parser.add_argument("--out", type=Path, required=True, help="output folder for the PNG files")
@@ -29,12 +29,13 @@ def run(args: argparse.Namespace) -> int:
     from reactdiff.render.plots import plot_reaction
 
     row = load_prediction_row(args.predictions, args.index)
-    speaker = None
+    speaker = real_listener = None
     if args.data is not None:
         from reactdiff.data.layout import ReactLayout
 
-        split = args.split or row.split or "val"
-        speaker = ReactLayout(args.data).load_emotion(split, row.speaker_path)[: row.emotion.shape[1]]
-    paths = plot_reaction(args.out, row.emotion, speaker)
+        layout, split, num_frames = ReactLayout(args.data), args.split or row.split or "val", row.emotion.shape[1]
+        speaker = layout.load_emotion(split, row.speaker_path)[:num_frames]
+        real_listener = layout.load_emotion(split, row.listener_path)[:num_frames]
+    paths = plot_reaction(args.out, row.emotion, speaker, real_listener)
     print("wrote " + ", ".join(str(path) for path in paths))
     return 0

@@ -1,7 +1,8 @@
 """Figures of a reaction (matplotlib, no pyplot state: figures are built with the Agg canvas).
 
-- ``au_raster``: which AUs are on in every frame, speaker above the first reaction;
-- ``valence_arousal``: valence and arousal of the K reactions against the speaker's;
+- ``au_raster``: which AUs are on in every frame: speaker, real listener, first generated reaction;
+- ``valence_arousal``: valence and arousal of the K reactions against the speaker's and the real
+  listener's;
 - ``expressions``: expression probabilities of one reaction as a stacked area;
 - ``diversity``: the K reactions overlaid (valence, arousal, AU activity), with their spread.
 """
@@ -17,6 +18,7 @@ from reactdiff.constants import AU_NAMES, AU_SLICE, EXPRESSION_NAMES, EXPRESSION
 from reactdiff.io import atomic_path
 
 SPEAKER_COLOUR = "black"
+REAL_LISTENER_COLOUR = "0.45"
 EXPRESSION_COLOURS = ("#bdbdbd", "#f4b400", "#4a78c2", "#9c6ade", "#3fa796", "#7d9a3a", "#d9534f", "#a0522d")
 
 
@@ -37,11 +39,15 @@ def _reaction_colours(num_samples: int) -> list:
     return [cmap(k % 10) for k in range(num_samples)]
 
 
-def au_raster(path: str | Path, reactions: np.ndarray, speaker: np.ndarray | None = None, sample: int = 0) -> Path:
-    """AU occurrence raster (AUs x frames) of reaction ``sample``, with the speaker's above it."""
+def au_raster(path: str | Path, reactions: np.ndarray, speaker: np.ndarray | None = None,
+              real_listener: np.ndarray | None = None, sample: int = 0) -> Path:
+    """AU occurrence raster (AUs x frames) of reaction ``sample``, below the speaker's and the real
+    listener's when given."""
     rows = [("Speaker", speaker)] if speaker is not None else []
-    rows.append((f"Listener reaction {sample + 1}", reactions[sample]))
-    figure = Figure(figsize=(11, 2.6 * len(rows)))
+    if real_listener is not None:
+        rows.append(("Real listener", real_listener))
+    rows.append((f"Generated reaction {sample + 1}", reactions[sample]))
+    figure = Figure(figsize=(11, 2.6 * len(rows)), layout="constrained")
     axes = figure.subplots(len(rows), 1, squeeze=False)[:, 0]
     for axis, (title, emotion) in zip(axes, rows):
         occurrence = np.clip(emotion[:, AU_SLICE], 0.0, 1.0).T
@@ -54,9 +60,11 @@ def au_raster(path: str | Path, reactions: np.ndarray, speaker: np.ndarray | Non
     return _save(figure, Path(path))
 
 
-def valence_arousal(path: str | Path, reactions: np.ndarray, speaker: np.ndarray | None = None) -> Path:
-    """Valence and arousal curves of all K reactions (colours) against the speaker's (black)."""
-    figure = Figure(figsize=(11, 5))
+def valence_arousal(path: str | Path, reactions: np.ndarray, speaker: np.ndarray | None = None,
+                    real_listener: np.ndarray | None = None) -> Path:
+    """Valence and arousal curves of all K reactions (colours) against the speaker's (black) and the
+    real listener's (grey, dashed)."""
+    figure = Figure(figsize=(11, 5), layout="constrained")
     axes = figure.subplots(2, 1, sharex=True)
     time = _time_axis(reactions.shape[1])
     colours = _reaction_colours(len(reactions))
@@ -65,6 +73,9 @@ def valence_arousal(path: str | Path, reactions: np.ndarray, speaker: np.ndarray
             axis.plot(time, reaction[:, column], color=colours[k], lw=1.0, alpha=0.85, label=f"reaction {k + 1}")
         if speaker is not None:
             axis.plot(time, speaker[: len(time), column], color=SPEAKER_COLOUR, lw=2.0, label="speaker")
+        if real_listener is not None:
+            axis.plot(time, real_listener[: len(time), column], color=REAL_LISTENER_COLOUR, lw=1.6, ls="--",
+                      label="real listener")
         axis.set_ylabel(name)
         axis.set_ylim(-1.05, 1.05)
         axis.axhline(0.0, color="0.8", lw=0.8, zorder=0)
@@ -73,9 +84,9 @@ def valence_arousal(path: str | Path, reactions: np.ndarray, speaker: np.ndarray
     return _save(figure, Path(path))
 
 
-def expressions(path: str | Path, reaction: np.ndarray, title: str = "Listener reaction 1") -> Path:
+def expressions(path: str | Path, reaction: np.ndarray, title: str = "Generated reaction 1") -> Path:
     """Expression probabilities of one reaction (T, 25) as a stacked area over time."""
-    figure = Figure(figsize=(11, 3.2))
+    figure = Figure(figsize=(11, 3.2), layout="constrained")
     axis = figure.subplots()
     probabilities = np.clip(reaction[:, EXPRESSION_SLICE], 0.0, None).T
     axis.stackplot(_time_axis(reaction.shape[0]), probabilities, labels=EXPRESSION_NAMES, colors=EXPRESSION_COLOURS)
@@ -89,7 +100,7 @@ def expressions(path: str | Path, reaction: np.ndarray, title: str = "Listener r
 def diversity(path: str | Path, reactions: np.ndarray, speaker: np.ndarray | None = None) -> Path:
     """The K reactions overlaid: valence, arousal and AU activity (share of AUs on), with the
     min-max band across reactions shaded, so one sees how different the K samples are."""
-    figure = Figure(figsize=(11, 6.5))
+    figure = Figure(figsize=(11, 6.5), layout="constrained")
     axes = figure.subplots(3, 1, sharex=True)
     time = _time_axis(reactions.shape[1])
     colours = _reaction_colours(len(reactions))
@@ -112,12 +123,13 @@ def diversity(path: str | Path, reactions: np.ndarray, speaker: np.ndarray | Non
     return _save(figure, Path(path))
 
 
-def plot_reaction(out_dir: str | Path, reactions: np.ndarray, speaker: np.ndarray | None = None) -> list[Path]:
+def plot_reaction(out_dir: str | Path, reactions: np.ndarray, speaker: np.ndarray | None = None,
+                  real_listener: np.ndarray | None = None) -> list[Path]:
     """Write all four figures of one predictions row (K, T, 25) into ``out_dir``; returns the paths."""
     out_dir = Path(out_dir)
     return [
-        au_raster(out_dir / "au_raster.png", reactions, speaker),
-        valence_arousal(out_dir / "valence_arousal.png", reactions, speaker),
-        expressions(out_dir / "expressions.png", reactions[0]),
+        au_raster(out_dir / "au_raster.png", reactions, speaker, real_listener),
+        valence_arousal(out_dir / "valence_arousal.png", reactions, speaker, real_listener),
+        expressions(out_dir / "expressions.png", reactions[0], "Generated reaction 1"),
         diversity(out_dir / "diversity.png", reactions, speaker),
     ]
