@@ -16,11 +16,13 @@ from __future__ import annotations
 
 import argparse
 import json
+import os
 import platform
 import resource
 import subprocess
 import sys
 import time
+from pathlib import Path
 
 STREAMS = {"emotion": (25, "visual"), "3dmm": (58, "visual"), "mfcc": (26, "audio")}
 CASES = ("train_autoencoder", "train_diffusion", "generate_1", "generate_16")
@@ -121,7 +123,14 @@ def hardware_line(device_name: str) -> str:
 
     device = pick_device(device_name)
     cpu = platform.processor() or platform.machine()
-    line = f"{platform.system()} {cpu}, {torch.get_num_threads()} torch threads, torch {torch.__version__}, python {platform.python_version()}"
+    cpuinfo = Path("/proc/cpuinfo")
+    if cpuinfo.is_file():
+        names = [line.split(":", 1)[1].strip() for line in cpuinfo.read_text().splitlines() if line.startswith("model name")]
+        cpu = names[0] if names else cpu
+    line = (
+        f"{platform.system()}, {cpu}, {os.cpu_count()} cores, load average {os.getloadavg()[0]:.1f}, "
+        f"{torch.get_num_threads()} torch threads, torch {torch.__version__}, python {platform.python_version()}"
+    )
     if device.type == "cuda":
         line += f", GPU {torch.cuda.get_device_name(device)}"
     return line + f"; device {device}"
