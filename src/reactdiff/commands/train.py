@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import argparse
 import dataclasses
+import os
 from pathlib import Path
 from typing import Any
 
@@ -116,7 +117,8 @@ def run(args: argparse.Namespace) -> int:
         stage, extra = DiffusionStage(), {"autoencoder": str(autoencoder.directory)}
         model = _diffusion_model(config, args.data, autoencoder) if not (args.out / "last" / "checkpoint.json").is_file() else None
     config.validate()
-    save_config(config, args.out / "train_config.json")
+    if int(os.environ.get("RANK", "0")) == 0:  # under torchrun only rank 0 writes
+        save_config(config, args.out / "train_config.json")
     result = train(stage, config, args.data, args.out, model=model, resume=resume, extra_manifest=extra)
     best = f"; best val loss {result.best_val_loss:.4f}" if result.best_val_loss is not None else ""
     print(f"{args.stage}: {result.step} steps, last train loss {result.train_loss:.4f}{best}; checkpoints in {args.out}")
