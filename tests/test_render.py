@@ -12,7 +12,6 @@ from PIL import Image
 
 from reactdiff.cli import main
 from reactdiff.constants import EMOTION_COLUMNS
-from reactdiff.predictions import Predictions
 from reactdiff.render import mesh
 from reactdiff.render.face2d import render_faces
 from reactdiff.render.faceverse import FaceVerseModel, FaceVerseRenderer
