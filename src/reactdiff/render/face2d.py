@@ -241,14 +241,15 @@ def _outline(c: dict[str, np.ndarray], points: int = 64) -> np.ndarray:
 
 
 def _blend(base: np.ndarray, other, weight) -> tuple[int, int, int]:
+    """``base`` moved ``weight`` of the way to ``other``, as an RGB tuple (Pillow has no alpha on RGB)."""
     weight = float(np.clip(weight, 0.0, 1.0))
     return tuple(int(round(v)) for v in (1.0 - weight) * np.asarray(base) + weight * np.asarray(other, dtype=np.float64))
 
 
 def _frame_colours(c: dict[str, np.ndarray], t: int) -> dict[str, tuple[int, int, int]]:
     """Per-frame colours: skin tint from expression probabilities, background from valence/arousal."""
-    skin = SKIN
-    skin = np.asarray(_blend(skin, (236, 150, 128), 0.55 * c["anger"][t]))
+    # Tints stack: anger reddens, fear/sadness pale, disgust turns the skin sallow.
+    skin = np.asarray(_blend(SKIN, (236, 150, 128), 0.55 * c["anger"][t]))
     skin = np.asarray(_blend(skin, (222, 214, 208), 0.5 * c["pale"][t]))
     skin = np.asarray(_blend(skin, (212, 206, 150), 0.35 * c["disgust"][t]))
     valence, arousal = c["valence"][t], c["arousal"][t]
@@ -276,6 +277,7 @@ def _polygon(points: np.ndarray) -> list[tuple[float, float]]:
 
 
 def _draw_frame(t: int, px: dict[str, np.ndarray], c: dict[str, np.ndarray], canvas: int) -> Image.Image:
+    """Draw frame ``t`` back to front from its pixel-space shapes ``px`` and controls ``c``."""
     colours = _frame_colours(c, t)
     skin = colours["skin"]
     image = Image.new("RGB", (canvas, canvas), colours["background"])
