@@ -215,3 +215,31 @@ def test_window_by_window_generation_equals_the_clip_call():
         streamed = model.decode(latent.reshape(2, WINDOW, 8))["coeffs_3dmm"]
         torch.testing.assert_close(streamed, clip[:, window], rtol=1e-4, atol=1e-5)
         previous = model.encode({name: value[:, frames] for name, value in speaker.items()}).unsqueeze(1)
+
+
+def test_transformer_denoiser_skip_gate_lets_it_learn_low_rank_latents():
+    from reactdiff.diffusion import NoiseSchedule
+    from reactdiff.model.config import DenoiserConfig
+    from reactdiff.model.transformer_denoiser import TransformerDenoiser
+
+    schedule = NoiseSchedule(1000)
+    generator = torch.Generator().manual_seed(0)
+    basis = torch.randn(4, WINDOW * 32, generator=generator)  # windows live in a 4-d subspace
+    x0 = (torch.randn(64, 4, generator=generator) @ basis).reshape(64, WINDOW, 32)
+    x0 = x0 / x0.std()
+    t = schedule.sample_timesteps(64, generator=generator)
+    noise = torch.randn(x0.shape, generator=generator)
+    x_t = schedule.add_noise(x0, noise, t)
+    final = {}
+    for gate in (False, True):
+        torch.manual_seed(0)
+        # Tokens of 16 numbers carry patches of 5 x 32 = 160: too narrow for full-rank noise.
+        net = TransformerDenoiser(DenoiserConfig(cond_dim=4, width=16, depth=1, num_heads=2), WINDOW, 32)
+        net.skip_gate.requires_grad_(gate)
+        losses = train_steps(
+            lambda: ((loss := (net(x_t, t, torch.zeros(64, 4)) - noise).abs().mean()), {"loss": loss.item()}),
+            [p for p in net.parameters() if p.requires_grad],
+            steps=30,
+        )
+        final[gate] = losses[-1]
+    assert final[True] < 0.7 * final[False]
