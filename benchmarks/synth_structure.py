@@ -9,7 +9,7 @@ a child process, timed, with its peak memory). Then it prints:
 2. how separate the reaction modes are (between-mode centroid distance vs within-mode spread of
    per-clip summaries, within each speaker prototype);
 3. oracle predictors on freshly generated speakers: sampling one mode vs averaging the modes,
-   scored like FRCorr / FRDist per reaction and FRDiv.
+   scored with the project's FRCorr, FRDist (per reaction) and FRDiv.
 """
 
 from __future__ import annotations
@@ -131,13 +131,13 @@ def main() -> None:
     scores = sampling_versus_averaging(reactions)
     print(f"\n## one-to-many: oracle predictors on {args.oracle_speakers} new speakers "
           f"({len(mode_names)} modes x 1 reference reaction each; {time.perf_counter() - start:.0f} s)")
-    print("| predictor | best CCC with an appropriate reaction (higher better) "
-          "| min FRDist-weighted DTW (lower better) | of which AUs / VA / expressions (each group alone) "
-          "| FRDiv-like diversity |")
+    print("corrected protocol; FRCorr and FRDist per reaction (divided by K)")
+    print("| predictor | FRCorr/K (higher better) | FRDist/K (lower better) "
+          "| FRDist/K of AUs / VA / expressions alone | FRDiv |")
     print("|---|---|---|---|---|")
     for name, values in scores.items():
-        groups = " / ".join(f"{values[f'dtw_{group}']:.2f}" for group in ("au", "va", "expression"))
-        print(f"| {name} | {values['ccc']:.3f} | {values['dtw']:.2f} | {groups} | {values['diversity']:.4f} |")
+        groups = " / ".join(f"{values[f'frdist_{group}']:.2f}" for group in ("au", "va", "expression"))
+        print(f"| {name} | {values['frcorr']:.3f} | {values['frdist']:.2f} | {groups} | {values['frdiv']:.4f} |")
 
 
 if __name__ == "__main__":

@@ -20,7 +20,14 @@ from reactdiff.synth import SynthConfig, write_dataset
 from reactdiff.synth.behaviour import REACTION_MODES
 from reactdiff.synth.generate import generate_pair
 from reactdiff.synth.plan import PairPlan, build_plan, neighbour_matrix
-from reactdiff.synth.structure import lag_profile, mode_reactions, mode_separation, reaction_summary, valence_and_smile
+from reactdiff.synth.structure import (
+    lag_profile,
+    mode_reactions,
+    mode_separation,
+    reaction_summary,
+    sampling_versus_averaging,
+    valence_and_smile,
+)
 from reactdiff.synth.writer import clip_files, write_clip
 
 SMALL = ["--preset", "tiny", "--pairs", "[1,1,1]", "--no-progress"]
@@ -204,3 +211,13 @@ def test_reaction_modes_are_distinct(reactions):
     valence = [emotion[modes == m][:, :, 15].mean() for m in range(num_modes)]
     smiles = [emotion[modes == m][:, :, 7].mean() for m in range(num_modes)]
     assert names[int(np.argmin(valence))] == "reserved" and names[int(np.argmax(smiles))] == "mimicking"
+
+
+def test_sampling_a_mode_beats_averaging_the_modes(reactions):
+    _, listener_reactions, _ = reactions
+    # The first 10 s keep the DTW cheap; the modes differ all along the clip.
+    scores = sampling_versus_averaging(listener_reactions[..., :250, :], by_group=False)
+    sampling, averaging = scores["sampling"], scores["averaging"]
+    assert sampling["frcorr"] > averaging["frcorr"] + 0.05
+    assert sampling["frdist"] < averaging["frdist"]
+    assert sampling["frdiv"] > 0 and averaging["frdiv"] < 1e-9

@@ -102,51 +102,36 @@ def mode_reactions(
     return np.asarray(speakers), np.asarray(reactions), np.asarray(prototypes)
 
 
-def concordance(reference: np.ndarray, prediction: np.ndarray) -> float:
-    """Mean over channels of Lin's concordance correlation (covariance form: a constant channel
-    that matches scores 1, one that does not scores 0)."""
-    my, mp = reference.mean(axis=0), prediction.mean(axis=0)
-    vy, vp = reference.var(axis=0), prediction.var(axis=0)
-    covariance = ((reference - my) * (prediction - mp)).mean(axis=0)
-    denominator = vy + vp + (my - mp) ** 2
-    ccc = np.where(denominator > 1e-12, 2 * covariance / np.maximum(denominator, 1e-12), 1.0)
-    return float(ccc.mean())
+def sampling_versus_averaging(reactions: np.ndarray, by_group: bool = True) -> dict[str, dict[str, float]]:
+    """Score two oracle predictors with the project's metrics (corrected protocol) against each
+    speaker's appropriate reactions, the first draw of every mode: *sampling* predicts the other
+    draws of all modes (each one a single mode), *averaging* predicts their mean over all modes (what
+    a regression to the conditional mean learns), as many times.
 
-
-def sampling_versus_averaging(reactions: np.ndarray) -> dict[str, dict[str, float]]:
-    """Score two oracle predictors against each speaker's appropriate reactions (the first draw of
-    every mode): *sampling* predicts another draw of one mode, *averaging* predicts the mean of the
-    remaining draws over all modes (what a regression to the conditional mean learns).
-
-    Scores per predictor (means over speakers and predictions): ``ccc`` = best concordance with an
-    appropriate reaction (FRCorr per reaction, higher is better); ``dtw`` = smallest FRDist-weighted
-    DTW to an appropriate reaction (FRDist per reaction, lower is better); ``diversity`` = mean
-    squared difference between the predictor's own predictions for a speaker (FRDiv-like).
+    Every (speaker, mode) reference is one evaluation row whose appropriate reactions are the
+    references of the same speaker. Returns per predictor ``frcorr`` and ``frdist`` per reaction
+    (FRCorr / K, FRDist / K), ``frdiv``, and ``frdist_au`` / ``frdist_va`` / ``frdist_expression``:
+    the FRDist DTW of each channel group alone (with its FRDist weight; only with ``by_group``).
     """
+    from reactdiff.metrics import best_ccc, frdiv
     from reactdiff.metrics.dtw import FRDIST_GROUPS, min_grouped_dtw
 
     num_speakers, num_modes, num_draws = reactions.shape[:3]
-    references = reactions[:, :, 0]  # (S, modes, T, 25)
-    held_out = reactions[:, :, 1:]  # draws the predictors may use
+    references = reactions[:, :, 0].reshape(num_speakers * num_modes, *reactions.shape[3:])
+    held_out = reactions[:, :, 1:]
     sampled = held_out.reshape(num_speakers, num_modes * (num_draws - 1), *reactions.shape[3:])
     averaged = np.broadcast_to(held_out.mean(axis=(1, 2))[:, None], sampled.shape)
-    flat_references = references.reshape(num_speakers * num_modes, *references.shape[2:])
-    # Speaker s may be answered by any of its own modes' reference reactions.
-    neighbours = np.kron(np.eye(num_speakers), np.ones((1, num_modes))).astype(np.int8)
+    neighbours = np.kron(np.eye(num_speakers), np.ones((num_modes, num_modes))).astype(np.int8)
     scores = {}
-    for name, predictions in (("sampling", sampled), ("averaging", averaged)):
-        ccc = [
-            max(concordance(reference, prediction) for reference in references[s])
-            for s in range(num_speakers)
-            for prediction in predictions[s]
-        ]
-        predictions = np.ascontiguousarray(predictions)
-        dtw = min_grouped_dtw(predictions, flat_references, neighbours)
-        spread = predictions - predictions.mean(axis=1, keepdims=True)
-        diversity = 2 * (spread**2).sum(axis=1).mean() / max(predictions.shape[1] - 1, 1)
-        scores[name] = {"ccc": float(np.mean(ccc)), "dtw": float(np.mean(dtw)), "diversity": float(diversity)}
-        # Each channel group on its own shows which part of FRDist tells the predictors apart.
-        for group, (start, stop, weight) in zip(("au", "va", "expression"), FRDIST_GROUPS):
-            group_dtw = min_grouped_dtw(predictions, flat_references, neighbours, ((start, stop, weight),))
-            scores[name][f"dtw_{group}"] = float(np.mean(group_dtw))
+    for name, per_speaker in (("sampling", sampled), ("averaging", averaged)):
+        # One row per reference; the rows of a speaker share its predictions.
+        predictions = np.ascontiguousarray(np.repeat(per_speaker, num_modes, axis=0), dtype=np.float32)
+        scores[name] = {
+            "frcorr": float(best_ccc(predictions, references, neighbours).mean()),
+            "frdist": float(min_grouped_dtw(predictions, references, neighbours, FRDIST_GROUPS).mean()),
+            "frdiv": frdiv(predictions),
+        }
+        for group, bounds in zip(("au", "va", "expression"), FRDIST_GROUPS if by_group else ()):
+            group_dtw = min_grouped_dtw(predictions, references, neighbours, (bounds,))
+            scores[name][f"frdist_{group}"] = float(group_dtw.mean())
     return scores
