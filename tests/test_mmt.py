@@ -13,7 +13,8 @@ KINDS = {"emotion": "visual", "3dmm": "visual", "mfcc": "audio", "prosody": "aud
 def make(names, **options):
     torch.manual_seed(0)
     return MultiModalityTransformer(
-        {n: DIMS[n] for n in names}, KINDS, hidden_dim=16, out_dim=8, num_heads=2, intra_depth=1, inter_depth=1, **options
+        {n: DIMS[n] for n in names}, KINDS, hidden_dim=16, out_dim=8, num_heads=2, intra_depth=1, inter_depth=1,
+        **options,
     ).eval()
 
 
@@ -24,7 +25,14 @@ def streams(batch=2, frames=12, seed=0):
 
 @pytest.mark.parametrize(
     "names",
-    [("emotion", "3dmm", "mfcc", "prosody"), ("emotion", "3dmm"), ("mfcc", "prosody"), ("3dmm",), ("mfcc",), ("emotion", "mfcc")],
+    [
+        ("emotion", "3dmm", "mfcc", "prosody"),
+        ("emotion", "3dmm"),
+        ("mfcc", "prosody"),
+        ("3dmm",),
+        ("mfcc",),
+        ("emotion", "mfcc"),
+    ],
 )
 @pytest.mark.parametrize("feedforward", [True, False])
 def test_any_subset_of_streams(names, feedforward):

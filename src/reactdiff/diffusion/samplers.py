@@ -91,16 +91,19 @@ def _loop(step, denoise_fn, shape, schedule, steps, cond, generator, x_T, device
     if device is None:
         device = x_T.device if x_T is not None else schedule.alphas_cumprod.device
     x = x_T if x_T is not None else torch.randn(shape, generator=generator, device=device, dtype=dtype)
-    timesteps = schedule.respace(steps)
+    # Plain floats on the host: the coefficients are scalars, so no device syncs inside the loop.
+    timesteps = schedule.respace(steps).tolist()
     abars = schedule.alphas_cumprod.double().cpu().tolist()
-    for index, t in enumerate(timesteps.tolist()):
+    for index, t in enumerate(timesteps):
         is_last = index + 1 == len(timesteps)
         abar_t = abars[t]
-        abar_prev = 1.0 if is_last else abars[int(timesteps[index + 1])]
+        abar_prev = 1.0 if is_last else abars[timesteps[index + 1]]
         t_batch = torch.full((x.shape[0],), t, device=x.device, dtype=torch.long)
         eps = denoise_fn(x, t_batch, cond)
         # Deterministic samplers draw nothing, so the generator state and the cost stay untouched.
-        noise = None if is_last or not stochastic else torch.randn(x.shape, generator=generator, device=x.device, dtype=x.dtype)
+        noise = None
+        if stochastic and not is_last:
+            noise = torch.randn(x.shape, generator=generator, device=x.device, dtype=x.dtype)
         x = step(x, eps, abar_t, abar_prev, noise)
     return x
 

@@ -59,7 +59,9 @@ class ReactDiffModel(nn.Module):
             raise ValueError("model.streams is empty: the model needs at least one input stream")
         unknown = [name for name in config.streams if name not in stream_dims]
         if unknown:
-            raise ValueError(f"model stream(s) {unknown} are not in the feature store (available: {sorted(stream_dims)})")
+            raise ValueError(
+                f"model stream(s) {unknown} are not in the feature store (available: {sorted(stream_dims)})"
+            )
         self.config = config
         self.streams = tuple(config.streams)
         self.window = config.diffusion.window

@@ -27,10 +27,15 @@ class ResBlock(nn.Module):
 
     def __init__(self, in_channels: int, out_channels: int, embed_dim: int, dropout: float):
         super().__init__()
-        self.in_layers = nn.Sequential(_norm(in_channels), nn.SiLU(), nn.Conv1d(in_channels, out_channels, 3, padding=1))
+        self.in_layers = nn.Sequential(
+            _norm(in_channels), nn.SiLU(), nn.Conv1d(in_channels, out_channels, 3, padding=1)
+        )
         self.embed = nn.Sequential(nn.SiLU(), nn.Linear(embed_dim, out_channels))
         self.out_layers = nn.Sequential(
-            _norm(out_channels), nn.SiLU(), nn.Dropout(dropout), _zero(nn.Conv1d(out_channels, out_channels, 3, padding=1))
+            _norm(out_channels),
+            nn.SiLU(),
+            nn.Dropout(dropout),
+            _zero(nn.Conv1d(out_channels, out_channels, 3, padding=1)),
         )
         self.skip = nn.Identity() if in_channels == out_channels else nn.Conv1d(in_channels, out_channels, 1)
 
