@@ -57,7 +57,8 @@ def test_autoencoder_checkpoint_is_not_a_generator(tmp_path):
 
 
 def test_resume_continues_exactly(tmp_path, monkeypatch):
-    data = random_corpus(tmp_path / "data")
+    # Two pairs = 4 items = 2 batches: the 4 steps cross an epoch boundary.
+    data = random_corpus(tmp_path / "data", pairs={"train": 2, "val": 1})
     # Validation every step (it must not disturb the RNG), a checkpoint every 2 steps, and an LR
     # decay half-way, so optimizer, schedule, EMA, data order and RNG all have to resume right.
     config = tiny_train_config(steps=4, val_every=1, checkpoint_every=2, **{"optim.warmup_steps": 2, "optim.milestones": [0.5]})

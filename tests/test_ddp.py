@@ -37,7 +37,7 @@ def _rank_main(rank: int, port: int, data, out, results) -> None:
 
 
 def test_two_ranks_hold_identical_weights_after_training(tmp_path):
-    data = random_corpus(tmp_path / "data")
+    data = random_corpus(tmp_path / "data", pairs={"train": 2, "val": 1})
     results = tmp_path / "results"
     results.mkdir()
     mp.spawn(_rank_main, args=(_free_port(), data, tmp_path / "run", results), nprocs=WORLD_SIZE, join=True)
