@@ -4,14 +4,34 @@ from __future__ import annotations
 
 import argparse
 import time
+from dataclasses import dataclass
 from functools import partial
 from pathlib import Path
+from typing import Literal
+
+
+@dataclass
+class EvaluateConfig:
+    """Settings of ``reactdiff evaluate`` (saved beside every report)."""
+
+    split: Literal["val", "test"] = "val"
+    #: "both" computes the protocol-independent metrics (FRDist above all) once for the two.
+    protocol: Literal["official", "corrected", "both"] = "both"
+    #: Torch device of the vectorised metrics: "cpu", "cuda" or "auto" (DTW always runs on the CPU).
+    device: str = "cpu"
+    #: Reactions per speaker that the baselines produce.
+    num_samples: int = 10
+    #: Seed of the random baseline.
+    seed: int = 0
+
+    @property
+    def protocols(self) -> tuple[str, ...]:
+        return ("official", "corrected") if self.protocol == "both" else (self.protocol,)
 
 
 def register(subparsers) -> None:
     from reactdiff.baselines import BASELINES
     from reactdiff.config import add_config_args
-    from reactdiff.metrics.evaluate import EvaluateConfig
 
     parser = subparsers.add_parser(
         "evaluate",
@@ -59,7 +79,7 @@ def run(args: argparse.Namespace) -> int:
     from reactdiff.config import resolve_config, save_config
     from reactdiff.data.layout import ReactLayout
     from reactdiff.errors import DataError
-    from reactdiff.metrics.evaluate import EvaluateConfig, evaluate_protocols, resolve_device
+    from reactdiff.metrics.evaluate import evaluate_protocols, resolve_device
     from reactdiff.metrics.report import format_table, write_reports
     from reactdiff.predictions import Predictions
 

@@ -2,8 +2,7 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
-from typing import Any, Literal
+from typing import Any
 
 import numpy as np
 
@@ -38,25 +37,6 @@ REALISM_NOTE = (
     "FD-* are Frechet distances between Gaussian fits of generated and real emotion / 3DMM features "
     "(per frame, and per 2 s window: mean, std, mean |change|); they are not the challenge's FRRea."
 )
-
-
-@dataclass
-class EvaluateConfig:
-    """Settings of ``reactdiff evaluate`` (saved beside every report)."""
-
-    split: Literal["val", "test"] = "val"
-    #: "both" computes the protocol-independent metrics (FRDist above all) once for the two.
-    protocol: Literal["official", "corrected", "both"] = "both"
-    #: Torch device of the vectorised metrics: "cpu", "cuda" or "auto" (DTW always runs on the CPU).
-    device: str = "cpu"
-    #: Reactions per speaker that the baselines produce.
-    num_samples: int = 10
-    #: Seed of the random baseline.
-    seed: int = 0
-
-    @property
-    def protocols(self) -> tuple[str, ...]:
-        return PROTOCOLS if self.protocol == "both" else (self.protocol,)
 
 
 def resolve_device(device: str) -> str:
