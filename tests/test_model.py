@@ -177,6 +177,10 @@ def test_stats_required_and_bad_inputs_named():
         model.sample(person(frames=25))
     with pytest.raises(ValueError, match="'mfcc'"):
         model.encode({"emotion": person()["emotion"], "3dmm": person()["3dmm"]})
+    with pytest.raises(ValueError, match="online generation needs autoencoder.context_frames"):
+        config = tiny_config(online=True)
+        whole_sequence = dataclasses.replace(config.autoencoder, context_frames=0)
+        build_model(dataclasses.replace(config, autoencoder=whole_sequence), DIMS, KINDS)
     with pytest.raises(ValueError, match="not in the feature store"):
         build_model(dataclasses.replace(tiny_config(), streams=("emotion", "wav2vec2")), DIMS, KINDS)
 

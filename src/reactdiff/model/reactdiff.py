@@ -62,6 +62,13 @@ class ReactDiffModel(nn.Module):
             raise ValueError(
                 f"model stream(s) {unknown} are not in the feature store (available: {sorted(stream_dims)})"
             )
+        context = config.autoencoder.context_frames
+        if config.diffusion.online and (context <= 0 or config.diffusion.window % context):
+            # Attention across window borders would let window w's condition see later speaker frames.
+            raise ValueError(
+                f"online generation needs autoencoder.context_frames dividing the {config.diffusion.window}-frame "
+                f"window (got {context}); whole-sequence attention would look into the future"
+            )
         self.config = config
         self.streams = tuple(config.streams)
         self.window = config.diffusion.window
