@@ -52,6 +52,7 @@ class BehaviourAutoencoder(nn.Module):
         if missing:
             raise ValueError(f"missing input stream(s) {missing}; the model expects {list(self.mmt.stream_dims)}")
         first = streams[next(iter(self.mmt.stream_dims))]
+        # Every stream is cut at the same frames, so chunk i of each stream covers the same time.
         chunks = ContextChunks(first.shape[1], self.config.context_frames)
         behaviour = self.mmt({name: chunks.split(streams[name]) for name in self.mmt.stream_dims})
         return chunks.merge(self.encoder_head(behaviour))
@@ -60,6 +61,7 @@ class BehaviourAutoencoder(nn.Module):
         """Latents (B, T, latent_dim) to raw ``{"coeffs_3dmm": (B, T, 58), "emotion": (B, T, 25)}``."""
         chunks = ContextChunks(latent.shape[1], self.config.context_frames)
         x = chunks.split(self.decoder_input(latent))
+        # Positions restart in every chunk: a window decodes the same wherever it sits in the clip.
         frames = torch.arange(x.shape[1], device=x.device)
         x = self.decoder(x + sinusoidal_embedding(frames, x.shape[-1]).to(x.dtype))
         x = chunks.merge(x)

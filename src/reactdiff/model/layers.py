@@ -13,6 +13,7 @@ def sinusoidal_embedding(positions: torch.Tensor, dim: int, max_period: float = 
 
     Used both for frame positions and diffusion timesteps: (...,) -> (..., dim).
     """
+    # Geometric frequencies from 1 to 1 / max_period, cos and sin halves (odd dims padded with 0).
     half = dim // 2
     frequencies = torch.exp(
         -math.log(max_period) * torch.arange(half, device=positions.device, dtype=torch.float32) / half

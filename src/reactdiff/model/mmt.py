@@ -23,6 +23,7 @@ class ClassFusion(nn.Module):
     def __init__(self, num_streams: int, dim: int, num_heads: int, depth: int, dropout: float, feedforward: bool):
         super().__init__()
         self.num_streams = num_streams
+        # One cross-attention block per other stream in each round; a lone stream attends to itself.
         blocks_per_round = max(num_streams - 1, 1)
         self.blocks = nn.ModuleList(
             AttentionBlock(dim, num_heads, dropout, feedforward) for _ in range(1 + depth * blocks_per_round)
@@ -31,6 +32,7 @@ class ClassFusion(nn.Module):
     def forward(self, streams: list[torch.Tensor]) -> torch.Tensor:
         x = self.blocks[0](streams[0])
         others = streams[1:]
+        # Cycle through the other streams: round r, block j attends to stream j + 1.
         for index, block in enumerate(self.blocks[1:]):
             x = block(x, others[index % len(others)] if others else None)
         return x
@@ -64,6 +66,7 @@ class MultiModalityTransformer(nn.Module):
         self.stream_dims = dict(stream_dims)
         self.hidden_dim = hidden_dim
         self.positional = positional
+        # Group the configured streams by class, keeping the configured order (the first is the query).
         self.classes: dict[str, list[str]] = {}
         for name in stream_dims:
             kind = stream_kinds.get(name)
@@ -77,6 +80,7 @@ class MultiModalityTransformer(nn.Module):
                 for kind, names in self.classes.items()
             }
         )
+        # Inter-class fusion exists only when both visual and audio streams are configured.
         both = len(self.classes) == len(STREAM_CLASSES)
         self.inter = nn.ModuleList(
             AttentionBlock(hidden_dim, num_heads, dropout, feedforward) for _ in range(inter_depth if both else 0)
@@ -98,6 +102,7 @@ class MultiModalityTransformer(nn.Module):
             position = sinusoidal_embedding(frames, self.hidden_dim).to(first.dtype)
         projected = {name: self.project[name](streams[name]) + position for name in self.stream_dims}
         fused = {kind: self.intra[kind]([projected[name] for name in names]) for kind, names in self.classes.items()}
+        # Visual queries, audio keys/values; with a single class its fused sequence is the result.
         x = fused.get("visual", fused.get("audio"))
         for block in self.inter:
             x = block(x, fused["audio"])

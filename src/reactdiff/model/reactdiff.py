@@ -78,10 +78,12 @@ class ReactDiffModel(nn.Module):
             {name: stream_dims[name] for name in self.streams},
             {name: stream_kinds.get(name, "") for name in self.streams},
         )
+        # Stage-2 networks: trained while the autoencoder above stays frozen.
         self.condition_encoder = ConditionEncoder(self.window, latent, config.denoiser.cond_dim)
         if config.denoiser.name not in DENOISERS:
             raise ValueError(f"unknown denoiser {config.denoiser.name!r}; choose from {sorted(DENOISERS)}")
         self.denoiser = DENOISERS[config.denoiser.name](config.denoiser, self.window, latent)
+        # Rebuilt from the config on load (non-persistent buffer), so checkpoints hold no schedule.
         self.schedule = NoiseSchedule(config.diffusion.train_steps, config.diffusion.schedule)
         # Latent statistics over the training set, saved with the weights (persistent buffers).
         self.register_buffer("latent_mean", torch.zeros(latent))
@@ -113,6 +115,7 @@ class ReactDiffModel(nn.Module):
     @torch.no_grad()
     def set_latent_stats(self, latents: torch.Tensor) -> None:
         """Store per-dimension mean/std/min/max of training latents (M, latent_dim) for normalisation."""
+        # float64 sums: millions of frames in float32 lose digits of the mean.
         latents = latents.reshape(-1, latents.shape[-1]).to(self.latent_mean.device, torch.float64)
         if latents.shape[0] < 2:
             raise ValueError("set_latent_stats needs at least two latent vectors")
@@ -125,6 +128,7 @@ class ReactDiffModel(nn.Module):
     def normalize_latent(self, latent: torch.Tensor) -> torch.Tensor:
         """Latents to the diffusion space: standardised, or min-max to [-1, 1] (correct precedence)."""
         if self.config.diffusion.normalization == "minmax":
+            # Parenthesised as intended; the reference computes 2 (z - min) + smooth / (max - min + smooth) - 1.
             span = (self.latent_max - self.latent_min).clamp_min(1e-6)
             return 2 * (latent - self.latent_min) / span - 1
         return (latent - self.latent_mean) / self.latent_std.clamp_min(1e-6)
@@ -178,8 +182,10 @@ class ReactDiffModel(nn.Module):
         with torch.no_grad(), _eval_mode(self.autoencoder):
             speaker = self.condition_windows(self.to_windows(self.encode(speaker_streams)))
             listener = self.normalize_latent(self.to_windows(self.encode(listener_streams)))
+        # Windows become the batch: (B, W, window, latent) -> (B * W, window, latent).
         x0 = listener.flatten(0, 1)
         cond = self.condition_encoder(self.normalize_latent(speaker).flatten(0, 1))
+        # One timestep per window, uniform over the training steps; L1 on eps as the reference.
         t = self.schedule.sample_timesteps(x0.shape[0], generator=generator)
         noise = torch.randn(x0.shape, generator=generator, device=x0.device, dtype=x0.dtype)
         predicted = self.denoiser(self.schedule.add_noise(x0, noise, t), t, cond)
@@ -212,6 +218,7 @@ class ReactDiffModel(nn.Module):
         cond = self.condition_encoder(self.normalize_latent(speaker_windows).flatten(0, 1))
         # The condition is computed once and shared by the K samples: (B*W, C) -> (B*K*W, C).
         cond = cond.reshape(batch, 1, num_windows, -1).expand(-1, num_samples, -1, -1).reshape(-1, cond.shape[-1])
+        # Samples-major layout (B, K, W): the reshape below recovers the windows of each sample in order.
         shape = (batch * num_samples * num_windows, self.window, speaker_windows.shape[-1])
         diffusion = self.config.diffusion
         options = {"eta": diffusion.eta if eta is None else eta} if sampler == "ddim" else {}
@@ -250,6 +257,7 @@ class ReactDiffModel(nn.Module):
         listener = self.sample_windows(
             self.condition_windows(speaker), num_samples, steps=steps, eta=eta, sampler=sampler, generator=generator
         )
+        # Windows of a sample are consecutive in memory, so this reshape re-joins them into the clip.
         decoded = self.decode(listener.reshape(batch * num_samples, num_windows * self.window, -1))
         decoded["emotion"] = postprocess_emotion(decoded["emotion"])
         return {name: value.reshape(batch, num_samples, *value.shape[1:]) for name, value in decoded.items()}

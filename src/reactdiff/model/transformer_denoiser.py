@@ -40,6 +40,7 @@ class DiTBlock(nn.Module):
     def forward(self, x: torch.Tensor, conditioning: torch.Tensor) -> torch.Tensor:
         shift1, scale1, gate1, shift2, scale2, gate2 = self.modulation(conditioning).chunk(6, dim=-1)
         batch, tokens, width = x.shape
+        # (B, tokens, 3 * width) -> three (B, heads, tokens, head_dim) tensors for fused attention.
         qkv = self.qkv(modulate(self.norm1(x), shift1, scale1))
         q, k, v = qkv.reshape(batch, tokens, 3, self.num_heads, width // self.num_heads).permute(2, 0, 3, 1, 4)
         attended = F.scaled_dot_product_attention(q, k, v).transpose(1, 2).reshape(batch, tokens, width)
@@ -72,6 +73,7 @@ class TransformerDenoiser(nn.Module):
         width = config.width
         num_tokens = window // config.patch_frames
         self.patch_in = nn.Linear(config.patch_frames * latent_dim, width)
+        # Learned token positions: only window / patch_frames of them, fixed by the config.
         self.position = nn.Parameter(torch.randn(1, num_tokens, width) * 0.02)
         self.time_embed = nn.Sequential(nn.Linear(width, width), nn.SiLU(), nn.Linear(width, width))
         # The speaker condition is added to the timestep embedding, which drives every block's adaLN.
@@ -90,11 +92,13 @@ class TransformerDenoiser(nn.Module):
 
     def forward(self, x_t: torch.Tensor, t: torch.Tensor, cond: torch.Tensor) -> torch.Tensor:
         batch = x_t.shape[0]
+        # (B, window, latent) -> (B, window / patch, patch * latent): consecutive frames form a token.
         tokens = self.patch_in(x_t.reshape(batch, -1, self.patch_frames * self.latent_dim)) + self.position
         time = sinusoidal_embedding(t, self.time_embed[0].in_features).to(x_t.dtype)
         conditioning = F.silu(self.time_embed(time) + self.cond_embed(cond))
         for block in self.blocks:
             tokens = block(tokens, conditioning)
+        # Final adaLN then the linear un-patching back to (B, window, latent).
         shift, scale = self.final_modulation(conditioning).chunk(2, dim=-1)
         out = self.patch_out(modulate(self.final_norm(tokens), shift, scale))
         return out.reshape(batch, self.window, self.latent_dim) + self.skip_gate(conditioning)[:, None] * x_t

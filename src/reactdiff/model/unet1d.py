@@ -40,6 +40,7 @@ class ResBlock(nn.Module):
         self.skip = nn.Identity() if in_channels == out_channels else nn.Conv1d(in_channels, out_channels, 1)
 
     def forward(self, x: torch.Tensor, embedding: torch.Tensor) -> torch.Tensor:
+        # The embedding is a per-channel bias, broadcast along the latent axis.
         h = self.in_layers(x) + self.embed(embedding)[:, :, None]
         return self.skip(x) + self.out_layers(h)
 
@@ -56,6 +57,7 @@ class AttentionBlock1d(nn.Module):
 
     def forward(self, x: torch.Tensor, embedding: torch.Tensor | None = None) -> torch.Tensor:
         batch, channels, length = x.shape
+        # Positions along the latent axis attend to each other; heads split the channels.
         qkv = self.qkv(self.norm(x)).reshape(batch, 3, self.num_heads, channels // self.num_heads, length)
         q, k, v = (part.transpose(-1, -2) for part in qkv.unbind(1))
         attended = F.scaled_dot_product_attention(q, k, v).transpose(-1, -2).reshape(batch, channels, length)
@@ -65,6 +67,7 @@ class AttentionBlock1d(nn.Module):
 class Downsample(nn.Module):
     def __init__(self, channels: int):
         super().__init__()
+        # A strided convolution rather than pooling, as improved-diffusion's conv_resample.
         self.conv = nn.Conv1d(channels, channels, 3, stride=2, padding=1)
 
     def forward(self, x: torch.Tensor, embedding: torch.Tensor | None = None) -> torch.Tensor:
@@ -77,6 +80,7 @@ class Upsample(nn.Module):
         self.conv = nn.Conv1d(channels, channels, 3, padding=1)
 
     def forward(self, x: torch.Tensor, embedding: torch.Tensor | None = None) -> torch.Tensor:
+        # Nearest-neighbour upsampling then a convolution avoids transposed-convolution checkerboards.
         return self.conv(F.interpolate(x, scale_factor=2, mode="nearest"))
 
 
@@ -103,17 +107,22 @@ class UNet1D(nn.Module):
         if latent_dim % 2 ** (levels - 1):
             raise ValueError(f"latent_dim {latent_dim} is not divisible by 2**{levels - 1} (denoiser.channel_mult)")
         base = config.model_channels
+        # improved-diffusion's embedding width: four times the base channels.
         embed_dim = 4 * base
         self.model_channels = base
         self.time_embed = nn.Sequential(nn.Linear(base, embed_dim), nn.SiLU(), nn.Linear(embed_dim, embed_dim))
+        # The speaker condition joins the timestep embedding, so every residual block sees both.
         self.cond_embed = nn.Linear(config.cond_dim, embed_dim)
 
         def attention(channels: int, factor: int) -> list[nn.Module]:
             return [AttentionBlock1d(channels, config.unet_heads)] if factor in config.attention_levels else []
 
+        # Frames are channels: the first convolution mixes all frames at each latent position.
         self.input_conv = nn.Conv1d(window, base, 3, padding=1)
         self.input_blocks = nn.ModuleList()
+        # Channel counts of every encoder output, consumed in reverse by the decoder's skip concatenations.
         skip_channels = [base]
+        # ``factor`` is the current downsampling of the latent axis; attention_levels are given in it.
         channels, factor = base, 1
         for level, mult in enumerate(config.channel_mult):
             for _ in range(config.num_res_blocks):
@@ -132,6 +141,7 @@ class UNet1D(nn.Module):
                 ResBlock(channels, channels, embed_dim, config.dropout),
             ]
         )
+        # Decoder: one more block per level than the encoder, each eating one skip connection.
         self.output_blocks = nn.ModuleList()
         for level, mult in reversed(list(enumerate(config.channel_mult))):
             for index in range(config.num_res_blocks + 1):
@@ -142,11 +152,13 @@ class UNet1D(nn.Module):
                     layers.append(Upsample(channels))
                     factor //= 2
                 self.output_blocks.append(Level(layers))
+        # Zero-initialised output convolution: the untrained network predicts eps = 0.
         self.out = nn.Sequential(_norm(channels), nn.SiLU(), _zero(nn.Conv1d(channels, window, 3, padding=1)))
 
     def forward(self, x_t: torch.Tensor, t: torch.Tensor, cond: torch.Tensor) -> torch.Tensor:
         embedding = self.time_embed(sinusoidal_embedding(t, self.model_channels).to(x_t.dtype)) + self.cond_embed(cond)
         h = self.input_conv(x_t)
+        # Keep every encoder activation for the matching decoder block (U-Net skip connections).
         skips = [h]
         for block in self.input_blocks:
             h = block(h, embedding)
