@@ -110,10 +110,21 @@ def run_case(case: str, preset: str, device_name: str, repeats: int) -> dict:
         step()
         _sync(device)
         times.append(time.perf_counter() - start)
-    peak_gib = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 2**20  # Linux: KiB
+    peak_gib = peak_rss_gib()
     if device.type == "cuda":
         peak_gib = max(peak_gib, torch.cuda.max_memory_allocated() / 2**30)
     return {"case": case, "unit": unit, "seconds": float(np.median(times)), "peak_gib": peak_gib, "device": str(device)}
+
+
+def peak_rss_gib() -> float:
+    """This process's peak resident memory. Linux keeps ``ru_maxrss`` across ``exec``, so a case
+    would inherit the parent's peak; the memory map's high-water mark (VmHWM) starts afresh."""
+    status = Path("/proc/self/status")
+    if status.is_file():
+        for line in status.read_text().splitlines():
+            if line.startswith("VmHWM:"):
+                return int(line.split()[1]) / 2**20  # kB
+    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 2**20  # Linux units: KiB
 
 
 def hardware_line(device_name: str) -> str:
