@@ -116,3 +116,15 @@ def test_frsyn_first_and_all_reactions_differ_only_in_selection():
     everything = frsyn(inputs["predictions"], inputs["speaker"], "official", all_reactions=True)
     assert first == pytest.approx(expected["FRSyn_first_prediction"], rel=1e-5)
     assert everything == pytest.approx(expected["FRSyn_all_predictions"], rel=1e-5)
+
+
+def test_repeated_reactions_get_the_same_minimum_as_computed_alone():
+    rng = np.random.default_rng(1)
+    predictions = np.cumsum(rng.normal(size=(2, 3, 30, 25)), axis=2).astype(np.float32) * 0.1
+    predictions[:, 1] = predictions[:, 0]  # a copied reaction is computed once
+    listener = np.cumsum(rng.normal(size=(2, 30, 25)), axis=1).astype(np.float32) * 0.1
+    neighbours = np.ones((2, 2))
+    together = min_dtw(predictions, listener, neighbours)
+    alone = np.concatenate([min_dtw(predictions[:, i : i + 1], listener, neighbours) for i in range(3)], axis=1)
+    np.testing.assert_array_equal(together, alone)
+    assert together[0, 0] == together[0, 1] != together[0, 2]

@@ -117,11 +117,12 @@ def _grouped_diagonal(query, reference, bounds, weights):
 
 
 @numba.njit(cache=True, parallel=True)
-def _min_grouped_dtw(predictions, references, offsets, candidates, bounds, weights):
-    n_rows, n_reactions = predictions.shape[0], predictions.shape[1]
-    result = np.empty(n_rows * n_reactions)
-    # One task per reaction: tasks are independent, so they spread over all cores.
-    for task in numba.prange(n_rows * n_reactions):
+def _min_grouped_dtw(predictions, references, offsets, candidates, bounds, weights, tasks):
+    n_reactions = predictions.shape[1]
+    result = np.full(tasks.shape[0], np.nan)
+    # One task per reaction to compute: tasks are independent, so they spread over all cores.
+    for index in numba.prange(tasks.shape[0]):
+        task = tasks[index]
         row, reaction = task // n_reactions, task % n_reactions
         query = predictions[row, reaction]
         start, stop = offsets[row], offsets[row + 1]
@@ -139,8 +140,8 @@ def _min_grouped_dtw(predictions, references, offsets, candidates, bounds, weigh
                 exact = value
             if value < best:
                 best = value
-        result[task] = exact
-    return result.reshape(n_rows, n_reactions)
+        result[index] = exact
+    return result
 
 
 def min_grouped_dtw(
@@ -163,7 +164,17 @@ def min_grouped_dtw(
     rows, columns = np.nonzero(neighbours == 1)
     offsets = np.searchsorted(rows, np.arange(neighbours.shape[0] + 1)).astype(np.int64)
     bounds, weights = _kernel_groups(groups)
-    return _min_grouped_dtw(predictions, references, offsets, columns.astype(np.int64), bounds, weights)
+    # A reaction identical to its row's first one (baselines that copy one sequence K times) has the
+    # same minimum: compute it once.
+    repeats = np.zeros(predictions.shape[:2], dtype=bool)
+    for row in range(predictions.shape[0]):
+        repeats[row, 1:] = (predictions[row, 1:] == predictions[row, :1]).all(axis=(1, 2))
+    tasks = np.flatnonzero(~repeats.ravel())
+    computed = _min_grouped_dtw(predictions, references, offsets, columns.astype(np.int64), bounds, weights, tasks)
+    result = np.empty(predictions.shape[0] * predictions.shape[1])
+    result[tasks] = computed
+    result = result.reshape(predictions.shape[:2])
+    return np.where(repeats, result[:, :1], result)
 
 
 def _kernel_groups(groups) -> tuple[np.ndarray, np.ndarray]:
