@@ -15,6 +15,17 @@ from reactdiff.diffusion.schedule import NoiseSchedule
 DenoiseFn = Callable[[torch.Tensor, torch.Tensor, Any], torch.Tensor]
 
 
+def draw_noise(
+    shape: tuple[int, ...], generator: torch.Generator | None, device: torch.device | str, dtype: torch.dtype
+) -> torch.Tensor:
+    """Standard normal noise on ``device``, drawn from ``generator`` on the generator's own device.
+
+    A CPU generator may drive a GPU model (the numbers are then the same on every device).
+    """
+    source = generator.device if generator is not None else device
+    return torch.randn(shape, generator=generator, device=source, dtype=dtype).to(device)
+
+
 def predict_x0(x_t: torch.Tensor, eps: torch.Tensor, abar_t: float) -> torch.Tensor:
     """Invert ``x_t = sqrt(abar) x0 + sqrt(1 - abar) eps`` for x0 (DDIM paper eq. 9)."""
     return (x_t - (1 - abar_t) ** 0.5 * eps) / abar_t**0.5
@@ -90,7 +101,7 @@ def _loop(step, denoise_fn, shape, schedule, steps, cond, generator, x_T, device
     """Shared sampling loop: start from noise, visit the respaced timesteps, step down to x0."""
     if device is None:
         device = x_T.device if x_T is not None else schedule.alphas_cumprod.device
-    x = x_T if x_T is not None else torch.randn(shape, generator=generator, device=device, dtype=dtype)
+    x = x_T if x_T is not None else draw_noise(shape, generator, device, dtype)
     # Plain floats on the host: the coefficients are scalars, so no device syncs inside the loop.
     timesteps = schedule.respace(steps).tolist()
     abars = schedule.alphas_cumprod.double().cpu().tolist()
@@ -103,7 +114,7 @@ def _loop(step, denoise_fn, shape, schedule, steps, cond, generator, x_T, device
         # Deterministic samplers draw nothing, so the generator state and the cost stay untouched.
         noise = None
         if stochastic and not is_last:
-            noise = torch.randn(x.shape, generator=generator, device=x.device, dtype=x.dtype)
+            noise = draw_noise(x.shape, generator, x.device, x.dtype)
         x = step(x, eps, abar_t, abar_prev, noise)
     return x
 

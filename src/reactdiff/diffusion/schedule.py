@@ -62,9 +62,10 @@ class NoiseSchedule(nn.Module):
         return abar.sqrt() * x0 + (1 - abar).sqrt() * noise
 
     def sample_timesteps(self, batch: int, generator: torch.Generator | None = None) -> torch.Tensor:
-        """Uniform training timesteps (B,) on the schedule's device."""
+        """Uniform training timesteps (B,) on the schedule's device (drawn on the generator's)."""
         device = self.alphas_cumprod.device
-        return torch.randint(0, self.num_train_steps, (batch,), generator=generator, device=device)
+        source = generator.device if generator is not None else device
+        return torch.randint(0, self.num_train_steps, (batch,), generator=generator, device=source).to(device)
 
     def respace(self, steps: int) -> torch.Tensor:
         """Descending training timesteps visited by a ``steps``-step sampler.

@@ -10,7 +10,7 @@ import torch.nn.functional as F
 from torch import nn
 
 from reactdiff.constants import AU_SLICE, EXPRESSION_SLICE, VA_SLICE
-from reactdiff.diffusion.samplers import SAMPLERS
+from reactdiff.diffusion.samplers import SAMPLERS, draw_noise
 from reactdiff.diffusion.schedule import NoiseSchedule
 from reactdiff.model.autoencoder import BehaviourAutoencoder
 from reactdiff.model.condition import ConditionEncoder
@@ -187,7 +187,7 @@ class ReactDiffModel(nn.Module):
         cond = self.condition_encoder(self.normalize_latent(speaker).flatten(0, 1))
         # One timestep per window, uniform over the training steps; L1 on eps as the reference.
         t = self.schedule.sample_timesteps(x0.shape[0], generator=generator)
-        noise = torch.randn(x0.shape, generator=generator, device=x0.device, dtype=x0.dtype)
+        noise = draw_noise(x0.shape, generator, x0.device, x0.dtype)
         predicted = self.denoiser(self.schedule.add_noise(x0, noise, t), t, cond)
         l1_eps = F.l1_loss(predicted, noise)
         loss = self.config.diffusion.loss_weight * l1_eps
