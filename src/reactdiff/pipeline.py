@@ -35,7 +35,7 @@ class ReactDiff:
     def from_checkpoint(cls, path: str | Path, device: str | torch.device = "cpu") -> "ReactDiff":
         """Load a diffusion checkpoint directory (or a run folder: its ``best`` checkpoint)."""
         from reactdiff.model import build_model
-        from reactdiff.train.checkpoint import load_checkpoint
+        from reactdiff.train.checkpoint import load_checkpoint, load_weights
 
         checkpoint = load_checkpoint(path)
         if checkpoint.stage != "diffusion":
@@ -46,10 +46,7 @@ class ReactDiff:
             {name: int(info["dim"]) for name, info in streams.items()},
             {name: info["kind"] for name, info in streams.items()},
         )
-        weights_path = checkpoint.directory / "model.safetensors"
-        missing, unexpected = model.load_state_dict(checkpoint.weights(ema=True), strict=False)
-        if missing or unexpected:
-            raise DataError(weights_path, f"weights do not fit the model config (missing: {missing[:5]}, unexpected: {unexpected[:5]})")
+        load_weights(model, checkpoint.weights(ema=True), checkpoint.directory / "model.safetensors")
         return cls(model, streams, device=device, source=checkpoint.directory)
 
     @property

@@ -74,6 +74,22 @@ class Checkpoint:
         return {"state": state, "param_groups": self.training_state["optimizer_param_groups"]}
 
 
+def load_weights(module: torch.nn.Module, weights: dict[str, torch.Tensor], source: str | Path) -> None:
+    """``module.load_state_dict(weights)``, strictly, failing with a DataError that names ``source``
+    and the mismatching tensors (a checkpoint from other settings or another reactdiff version)."""
+    state = module.state_dict()
+    missing = [name for name in state if name not in weights]
+    unexpected = [name for name in weights if name not in state]
+    reshaped = [name for name in state if name in weights and weights[name].shape != state[name].shape]
+    if missing or unexpected or reshaped:
+        problems = []
+        for label, names in (("missing", missing), ("unexpected", unexpected), ("other shape", reshaped)):
+            if names:
+                problems.append(f"{label}: {', '.join(names[:4])}{' ...' if len(names) > 4 else ''}")
+        raise DataError(source, f"weights do not fit the model ({'; '.join(problems)}); the checkpoint was written with other model settings or another reactdiff version")
+    module.load_state_dict(weights)
+
+
 def find_checkpoint(path: str | Path) -> Path:
     """The checkpoint directory at ``path``: the directory itself, or in a run folder its ``best``
     checkpoint (else ``last``). Raises DataError naming what is missing."""

@@ -23,7 +23,7 @@ import torch
 from torch import nn
 
 from reactdiff.errors import ConfigError, DataError
-from reactdiff.train.checkpoint import load_checkpoint, rng_state, save_checkpoint, set_rng_state
+from reactdiff.train.checkpoint import load_checkpoint, load_weights, rng_state, save_checkpoint, set_rng_state
 from reactdiff.train.config import TrainConfig
 from reactdiff.train.distributed import DistributedContext, all_agree, setup_distributed, teardown_distributed
 from reactdiff.train.ema import EMA
@@ -323,8 +323,8 @@ def _finish_best(stage, best_dir: Path, config, model_streams, data_root, stream
     kinds = {name: info["kind"] for name, info in model_streams.items()}
     ema_model = build_model(config.model, dims, kinds).to(device)
     raw_model = build_model(config.model, dims, kinds).to(device)
-    ema_model.load_state_dict(best.weights(ema=True))
-    raw_model.load_state_dict(best.weights(ema=False))
+    load_weights(ema_model, best.weights(ema=True), best.directory / "model.safetensors")
+    load_weights(raw_model, best.weights(ema=False), best.directory / "weights.safetensors")
     stage.finish(ema_model, _stats_dataset(ReactPairDataset, data_root, tuple(streams)), device, config.batch_size)
     _copy_buffers(ema_model, raw_model)
     save_checkpoint(
@@ -348,11 +348,11 @@ def _resume(last_dir: Path, model, optimizer, ema, context: DistributedContext, 
         raise DataError(last_dir, "checkpoint has no training state to resume from")
     if checkpoint.model_config != config.model:
         raise ConfigError(f"{last_dir}: the run was trained with other model settings; resume with the same --model.* flags or use another --out")
-    model.load_state_dict(checkpoint.weights(ema=False))
+    load_weights(model, checkpoint.weights(ema=False), last_dir / "weights.safetensors")
     optimizer.load_state_dict(checkpoint.optimizer_state())
     state = checkpoint.training_state
     if ema is not None:
-        ema.module.load_state_dict(checkpoint.weights(ema=True))
+        load_weights(ema.module, checkpoint.weights(ema=True), last_dir / "model.safetensors")
         ema.updates = int(state["ema_updates"])
     if context.is_main:
         set_rng_state(state["rng"])
