@@ -1,16 +1,38 @@
-"""ReactDiff networks: Multi-Modality Transformer autoencoder, condition encoder, denoisers."""
+"""ReactDiff networks: Multi-Modality Transformer autoencoder, condition encoder, denoisers.
+
+Names are resolved lazily (PEP 562) so that importing the configuration dataclasses, as every
+command's ``--help`` does, does not import torch.
+"""
 
 from __future__ import annotations
 
+import importlib
+from typing import TYPE_CHECKING
+
 from reactdiff.model.config import AutoencoderConfig, DenoiserConfig, DiffusionConfig, ModelConfig
-from reactdiff.model.denoisers import DENOISERS
-from reactdiff.model.presets import MODEL_PRESETS
-from reactdiff.model.reactdiff import ReactDiffModel, postprocess_emotion
+
+if TYPE_CHECKING:
+    from reactdiff.model.reactdiff import ReactDiffModel
+
+_LAZY = {
+    "DENOISERS": "reactdiff.model.denoisers",
+    "MODEL_PRESETS": "reactdiff.model.presets",
+    "ReactDiffModel": "reactdiff.model.reactdiff",
+    "postprocess_emotion": "reactdiff.model.reactdiff",
+}
 
 
-def build_model(config: ModelConfig, stream_dims: dict[str, int], stream_kinds: dict[str, str]) -> ReactDiffModel:
+def __getattr__(name: str):
+    if name in _LAZY:
+        return getattr(importlib.import_module(_LAZY[name]), name)
+    raise AttributeError(f"module 'reactdiff.model' has no attribute {name!r}")
+
+
+def build_model(config: ModelConfig, stream_dims: dict[str, int], stream_kinds: dict[str, str]) -> "ReactDiffModel":
     """Build the model for ``config.streams``, given every available stream's width and kind
     ("visual" or "audio"), e.g. from ``FeatureStore.streams``."""
+    from reactdiff.model.reactdiff import ReactDiffModel
+
     return ReactDiffModel(config, stream_dims, stream_kinds)
 
 
