@@ -43,10 +43,13 @@ def register(subparsers) -> None:
         ),
     )
     parser.add_argument("--data", type=Path, required=True, help="dataset root (REACT layout)")
-    source = parser.add_mutually_exclusive_group(required=True)
-    source.add_argument("--predictions", type=Path, help="predictions .npz written by `reactdiff generate`")
-    source.add_argument("--baseline", choices=BASELINES, help="evaluate one reference baseline")
-    source.add_argument("--baselines", action="store_true", help="evaluate all baselines in one table")
+    parser.add_argument("--predictions", type=Path, help="predictions .npz written by `reactdiff generate`")
+    baselines = parser.add_mutually_exclusive_group()
+    baselines.add_argument("--baseline", choices=BASELINES, help="evaluate one reference baseline")
+    baselines.add_argument(
+        "--baselines", action="store_true",
+        help="evaluate all baselines in one table (beside --predictions when given)",
+    )
     parser.add_argument(
         "--out", type=Path, default=None,
         help="report folder (default: beside the predictions file; for baselines runs/baselines-<split>)",
@@ -78,17 +81,20 @@ def run(args: argparse.Namespace) -> int:
     from reactdiff.baselines import BASELINES, load_baseline_inputs, make_baseline
     from reactdiff.config import resolve_config, save_config
     from reactdiff.data.layout import ReactLayout
-    from reactdiff.errors import DataError
+    from reactdiff.errors import ConfigError, DataError
     from reactdiff.metrics.evaluate import evaluate_protocols, resolve_device
     from reactdiff.metrics.report import format_table, write_reports
     from reactdiff.predictions import Predictions
 
+    if args.predictions is None and args.baseline is None and not args.baselines:
+        raise ConfigError("give --predictions FILE, --baseline NAME or --baselines (or --predictions with --baselines)")
     config = resolve_config(EvaluateConfig, args)
     device = resolve_device(config.device)
     layout = ReactLayout(args.data)
     neighbours = layout.neighbours(config.split)
     started = time.perf_counter()
 
+    runs = {}
     if args.predictions is not None:
         predictions = Predictions.load(args.predictions)
         check_row_order(predictions, layout.eval_order(config.split), args.predictions, config.split)
@@ -97,16 +103,16 @@ def run(args: argparse.Namespace) -> int:
         frames = inputs.listener["emotion"].shape[1]
         if predictions.emotion.shape[2] != frames:
             raise DataError(args.predictions, f"{predictions.emotion.shape[2]} frames per reaction, the ground truth has {frames}")
-        runs = {args.predictions.stem: lambda: predictions}
+        runs[args.predictions.stem] = lambda: predictions
         out_dir = args.out or args.predictions.parent
         stem = f"{args.predictions.stem}_metrics"
     else:
         inputs = load_baseline_inputs(args.data, config.split)
-        names = BASELINES if args.baselines else (args.baseline,)
-        # Built one at a time inside the loop below: five test-size baselines would not fit in memory at once.
-        runs = {name: partial(make_baseline, name, inputs, config.num_samples, config.seed) for name in names}
         out_dir = args.out or Path("runs") / f"baselines-{config.split}"
         stem = "baselines" if args.baselines else f"baseline_{args.baseline}"
+    names = BASELINES if args.baselines else (args.baseline,) if args.baseline else ()
+    # Built one at a time inside the loop below: five test-size baselines would not fit in memory at once.
+    runs.update({name: partial(make_baseline, name, inputs, config.num_samples, config.seed) for name in names})
 
     columns = {}
     for name, build in runs.items():
@@ -123,7 +129,7 @@ def run(args: argparse.Namespace) -> int:
             device=device,
         )
         for protocol, scores in results.items():
-            columns[f"{name} / {protocol}" if len(runs) > 1 or args.predictions is None else protocol] = scores
+            columns[f"{name} / {protocol}" if len(runs) > 1 or names else protocol] = scores
 
     context = {
         "dataset": str(args.data),
