@@ -13,10 +13,6 @@ from reactdiff.cli import COMMAND_MODULES, main
 
 @pytest.fixture(scope="module")
 def corpus(tmp_path_factory):
-    try:
-        import reactdiff.commands.synth  # noqa: F401
-    except ModuleNotFoundError:
-        pytest.skip("reactdiff synth is not available yet")
     assert "synth" in COMMAND_MODULES
     root = tmp_path_factory.mktemp("corpus")
     assert main(["synth", str(root), "--preset", "tiny", "--no-progress"]) == 0

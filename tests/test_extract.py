@@ -12,7 +12,6 @@ import pytest
 from reactdiff.cli import main
 from reactdiff.data.store import FeatureStore
 from reactdiff.errors import ConfigError, FeatureError
-from reactdiff.features import models
 from reactdiff.features.extract import extract
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -93,17 +92,6 @@ def test_cli_audio_streams_without_the_video_extras(tmp_path, capsys):
     assert store.read("mfcc", "face_short").shape == (60, 26)
     assert store.read("voice", "face_short").shape == (60, 1)
     assert json.loads((out / "extract_config.json").read_text())["streams"] == ["mfcc", "voice"]
-
-
-@pytest.fixture(scope="module")
-def video_extras():
-    pytest.importorskip("mediapipe", reason="video extras not installed: bash scripts/install_extras.sh")
-    pytest.importorskip("ai_edge_litert", reason="video extras not installed: bash scripts/install_extras.sh")
-    try:
-        for name in models.MODEL_FILES:
-            models.locate(name)
-    except FeatureError as exc:
-        pytest.skip(f"video model files not installed ({exc})")
 
 
 def test_cli_writes_a_feature_store_and_resumes(video_extras, tmp_path, capsys):

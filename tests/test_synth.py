@@ -14,7 +14,6 @@ from reactdiff.cli import main
 from reactdiff.constants import CLIP_FRAMES_STORED, EMOTION_COLUMNS, FPS
 from reactdiff.data.check import check_dataset
 from reactdiff.data.layout import ReactLayout
-from reactdiff.errors import ConfigError
 from reactdiff.io import load_json
 from reactdiff.synth import SynthConfig, write_dataset
 from reactdiff.synth.behaviour import REACTION_MODES

@@ -165,17 +165,6 @@ def test_model_files_are_verified(tmp_path, monkeypatch):
 
 
 @pytest.fixture(scope="module")
-def video_extras():
-    pytest.importorskip("mediapipe", reason="video extras not installed: bash scripts/install_extras.sh")
-    pytest.importorskip("ai_edge_litert", reason="video extras not installed: bash scripts/install_extras.sh")
-    try:
-        for name in models.MODEL_FILES:
-            models.locate(name)
-    except FeatureError as exc:
-        pytest.skip(f"video model files not installed ({exc})")
-
-
-@pytest.fixture(scope="module")
 def expressive_streams(video_extras):
     num_frames = probe_video(MEDIA / "face_expressive.mp4").num_frames()
     return compute_video_streams(MEDIA / "face_expressive.mp4", num_frames, tuple(VIDEO_STREAMS))

@@ -17,7 +17,7 @@ from typing import Any
 
 import yaml
 
-from reactdiff.config import add_config_args, from_dict, replace, resolve_config, to_dict
+from reactdiff.config import add_config_args, from_dict, replace, resolve_config
 from reactdiff.errors import ConfigError
 
 STAGE_HELP = {

@@ -13,7 +13,6 @@ Run folder layout (``--out``)::
 
 from __future__ import annotations
 
-import contextlib
 import time
 from dataclasses import dataclass
 from pathlib import Path
