@@ -31,7 +31,7 @@ def react(video: str | Path, checkpoint: str | Path, out: str | Path, audio: str
 
     out = Path(out)
     model = ReactDiff.from_checkpoint(checkpoint, device=config.device)
-    streams = extract(video, audio_path=audio, streams=tuple(model.streams))
+    streams = extract(video, audio_path=audio, streams=model.stream_names)
     num_frames = min(len(values) for values in streams.values())
     speaker = {name: np.asarray(values[:num_frames], dtype=np.float32) for name, values in streams.items()}
     reactions = model.generate(speaker, num_samples=config.samples, steps=config.steps, seed=config.seed)
