@@ -137,48 +137,22 @@ def write_gif(path: str | Path, frames: np.ndarray | Iterable[np.ndarray], fps: 
 
 
 def read_video_frames(path: str | Path, fps: int = FPS, size: tuple[int, int] | None = None, max_frames: int | None = None) -> np.ndarray:
-    """Decode a video (or a folder of numbered PNG frames) to uint8 frames (T, H, W, 3) at ``fps``.
+    """Decode a video (or a folder of numbered frames) to uint8 frames (T, H, W, 3) at ``fps``.
 
-    Frames are picked by timestamp (nearest earlier frame), so 23.976 or 30 fps clips are
-    resampled to the 25 fps of the renders; ``size`` = (width, height) centre-crops and resizes them.
+    Decoding and the resampling to 25 fps are the feature extractor's
+    (:func:`reactdiff.features.video.iter_frames`), so renders show exactly the frames that features
+    were computed from; ``size`` = (width, height) centre-crops and resizes each frame as it arrives,
+    so a long full-HD clip never sits in memory at full size.
     """
-    import av
     from PIL import Image
 
-    from reactdiff.errors import DataError
+    from reactdiff.features.video import iter_frames, probe_video
 
-    path = Path(path)
-    if path.is_dir():
-        files = sorted(path.glob("*.png"), key=lambda p: (len(p.stem), p.stem))
-        if not files:
-            raise DataError(path, "no PNG frames in this folder")
-        images = [_resized(Image.open(f).convert("RGB"), size) for f in files[:max_frames]]
-    else:
-        if not path.is_file():
-            raise DataError(path, "video file not found")
-        try:
-            with av.open(str(path)) as container:
-                if not container.streams.video:
-                    raise DataError(path, "no video stream")
-                stream = container.streams.video[0]
-                # Resize while decoding so a long full-HD clip never sits in memory at full size.
-                decoded = [
-                    (float(frame.time), _resized(frame.to_image(), size))
-                    for frame in container.decode(stream)
-                    if frame.time is not None
-                ]
-        except av.error.FFmpegError as exc:
-            raise DataError(path, f"cannot decode video ({exc})") from exc
-        if not decoded:
-            raise DataError(path, "video has no frames")
-        times = np.array([t for t, _ in decoded]) - decoded[0][0]
-        num_out = int(np.floor(times[-1] * fps)) + 1
-        if max_frames is not None:
-            num_out = min(num_out, max_frames)
-        # For each output time, the last source frame shown at or before it.
-        picks = np.searchsorted(times, np.arange(num_out) / fps + 1e-6, side="right") - 1
-        images = [decoded[max(i, 0)][1] for i in picks]
-    return np.stack([np.asarray(image.convert("RGB")) for image in images])
+    total = probe_video(path).num_frames(fps)
+    if max_frames is not None:
+        total = min(total, max_frames)
+    frames = [np.asarray(_resized(Image.fromarray(rgb), size)) for rgb in iter_frames(path, fps=fps, num_frames=total)]
+    return np.stack(frames)
 
 
 def _resized(image, size: tuple[int, int] | None):
