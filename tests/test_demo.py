@@ -27,11 +27,12 @@ def _video_facts(path: Path) -> tuple[int, float, float]:
     """(video frames, frame rate, audio seconds) read back with PyAV."""
     with av.open(str(path)) as container:
         video = container.streams.video[0]
+        rate = float(video.average_rate)  # read before decoding, which updates the stream's counters
         frames = sum(1 for _ in container.decode(video))
     with av.open(str(path)) as container:
         audio = container.streams.audio[0]
         samples = sum(frame.samples for frame in container.decode(audio))
-        return frames, float(video.average_rate), samples / audio.sample_rate
+        return frames, rate, samples / audio.sample_rate
 
 
 def test_demo_writes_every_artefact(demo_dir):

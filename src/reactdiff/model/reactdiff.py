@@ -18,14 +18,20 @@ from reactdiff.model.config import ModelConfig
 from reactdiff.model.denoisers import DENOISERS
 
 
+#: Decoder output above which an AU counts as occurring.
+AU_THRESHOLD = 0.5
+
+
 def postprocess_emotion(emotion: torch.Tensor) -> torch.Tensor:
     """Map raw decoder emotion outputs (..., 25) into the valid ranges of the data contract.
 
-    Training uses L1 on raw outputs (as the reference); at generation AU occurrences are clamped
-    to [0, 1], valence/arousal to [-1, 1], and expression probabilities clipped at 0 and
-    renormalised to sum to one (uniform where all eight were clipped to zero).
+    Training uses L1 on raw outputs (as the reference); at generation AU occurrences become 0/1 by
+    thresholding at 0.5 (the data contract defines them as occurrences, and a reaction whose AU is
+    "0.07 active" all clip long is not a facial behaviour), valence/arousal are clamped to [-1, 1],
+    and expression probabilities clipped at 0 and renormalised to sum to one (uniform where all
+    eight were clipped to zero). ``decode`` still gives the raw outputs.
     """
-    aus = emotion[..., AU_SLICE].clamp(0, 1)
+    aus = (emotion[..., AU_SLICE] > AU_THRESHOLD).to(emotion.dtype)
     valence_arousal = emotion[..., VA_SLICE].clamp(-1, 1)
     expression = emotion[..., EXPRESSION_SLICE].clamp_min(0)
     total = expression.sum(-1, keepdim=True)
