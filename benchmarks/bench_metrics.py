@@ -71,20 +71,6 @@ def timed(function, *args, **kwargs):
     return time.perf_counter() - start, result
 
 
-def official_style_dtw_pair(query: np.ndarray, reference: np.ndarray) -> float:
-    """One DTW in the style of a Python reference implementation: numpy rows, a Python inner loop
-    (float32 inputs accumulated in float64, as the official evaluation does)."""
-    query = query.astype(np.float32).astype(np.float64)
-    reference = reference.astype(np.float32).astype(np.float64)
-    cost = np.full((len(query) + 1, len(reference) + 1), np.inf)
-    cost[0, 0] = 0.0
-    for s in range(len(query)):
-        local = ((query[s] - reference) ** 2).sum(axis=1)
-        for t in range(len(reference)):
-            cost[s + 1, t + 1] = local[t] + min(cost[s, t], cost[s, t + 1], cost[s + 1, t])
-    return float(np.sqrt(cost[-1, -1]))
-
-
 def official_style_tlcc(reaction: np.ndarray, speaker: np.ndarray) -> int:
     """The published per-reaction TLCC loop: np.corrcoef per lag and channel."""
     correlations = []
@@ -114,7 +100,7 @@ def main() -> int:
     import torch
 
     from reactdiff.metrics import best_ccc, frdiv, frdvs, frechet_distances, frvar, min_dtw, tlcc_offsets
-    from reactdiff.metrics.dtw import FRDIST_GROUPS, _grouped_dtw, _kernel_groups
+    from reactdiff.metrics.dtw import FRDIST_GROUPS, _grouped_dtw, _kernel_groups, definition_dtw
 
     load = os.getloadavg()
     device_name = torch.cuda.get_device_name() if args.device.startswith("cuda") else "cpu"
@@ -160,7 +146,7 @@ def main() -> int:
     predictions, listener, speaker, _ = make_inputs(2, 2, args.frames, 2, seed=1)
     query, reference = predictions[0, 0], listener[1]
     python_pair, python_value = timed(
-        lambda: sum(w * official_style_dtw_pair(query[:, a:b], reference[:, a:b]) for a, b, w in FRDIST_GROUPS)
+        lambda: sum(w * definition_dtw(query[:, a:b], reference[:, a:b]) for a, b, w in FRDIST_GROUPS)
     )
     # Our kernel on one pair, one thread: the like-for-like comparison with a single-threaded library DTW.
     bounds, weights = _kernel_groups(FRDIST_GROUPS)

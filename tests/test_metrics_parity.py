@@ -11,7 +11,7 @@ import pytest
 import torch
 
 from reactdiff.metrics import dtw, evaluate, frsyn, min_dtw
-from reactdiff.metrics.dtw import FRDIST_GROUPS
+from reactdiff.metrics.dtw import FRDIST_GROUPS, definition_dtw
 
 ROOT = Path(__file__).resolve().parents[1]
 SHARED = ROOT.parent / "shared"
@@ -70,24 +70,12 @@ def test_gpu_matches_cpu(case):
                 assert gpu[key] == pytest.approx(value, rel=1e-6, abs=1e-9), key
 
 
-def textbook_dtw(query: np.ndarray, reference: np.ndarray) -> float:
-    """tslearn's definition, cell by cell: sqrt of the accumulated squared Euclidean cost."""
-    query, reference = query.astype(np.float64), reference.astype(np.float64)
-    cost = np.full((len(query) + 1, len(reference) + 1), np.inf)
-    cost[0, 0] = 0.0
-    for s in range(len(query)):
-        local = ((query[s] - reference) ** 2).sum(axis=1)
-        for t in range(len(reference)):
-            cost[s + 1, t + 1] = local[t] + min(cost[s, t], cost[s, t + 1], cost[s + 1, t])
-    return float(np.sqrt(cost[-1, -1]))
-
-
 @pytest.mark.parametrize("channels", [1, 2, 8, 15])
 def test_dtw_equals_definition(channels):
     rng = np.random.default_rng(channels)
     query = rng.random((37, channels)).astype(np.float32)
     reference = rng.random((45, channels)).astype(np.float32)
-    assert dtw(query, reference) == textbook_dtw(query, reference)
+    assert dtw(query, reference) == definition_dtw(query, reference)
     assert dtw(query, query) == 0.0
 
 
@@ -102,7 +90,7 @@ def test_grouped_minimum_with_abandoning_equals_brute_force():
         for reaction in range(2):
             candidates = [
                 sum(
-                    weight * textbook_dtw(predictions[row, reaction][:, start:stop], listener[j][:, start:stop])
+                    weight * definition_dtw(predictions[row, reaction][:, start:stop], listener[j][:, start:stop])
                     for start, stop, weight in FRDIST_GROUPS
                 )
                 for j in np.flatnonzero(neighbours[row])
