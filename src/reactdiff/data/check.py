@@ -55,12 +55,10 @@ def check_dataset(root: str | Path, splits=SPLITS, mean_face: str | Path | None 
     """Every problem found in the dataset (an empty list means it is valid)."""
     layout = ReactLayout(root, mean_face=mean_face)
     problems: list[Problem] = []
-    mean_face_ok = True
     try:
         layout.mean_face
     except DataError as exc:
         problems.append(Problem(exc.path, exc.problem))
-        mean_face_ok = False
     for split in splits:
         csv_path = layout.split_csv(split)
         try:
@@ -70,7 +68,7 @@ def check_dataset(root: str | Path, splits=SPLITS, mean_face: str | Path | None 
             continue
         problems += _pair_list_problems(csv_path, pairs)
         for clip in layout.clips(split):
-            problems += _clip_problems(layout, split, clip, mean_face_ok)
+            problems += _clip_problems(layout, split, clip)
         if split != "train":
             problems += _neighbour_problems(layout, split, 2 * len(pairs))
     return problems
@@ -88,31 +86,30 @@ def _pair_list_problems(csv_path: Path, pairs) -> list[Problem]:
     return problems
 
 
-def _clip_problems(layout: ReactLayout, split: str, clip: str, mean_face_ok: bool) -> list[Problem]:
-    problems = []
-    emotion_path = layout.emotion_path(split, clip)
-    if not emotion_path.is_file():
-        problems.append(Problem(emotion_path, "Emotion CSV missing (looked under both person-naming conventions)"))
-    else:
-        try:
-            values = read_emotion_csv(emotion_path)
-            if values.shape[0] < CLIP_FRAMES:
-                problems.append(Problem(emotion_path, f"{values.shape[0]} frames; at least {CLIP_FRAMES} needed"))
-            problems += [Problem(emotion_path, message) for message in emotion_problems(values)]
-        except DataError as exc:
-            problems.append(Problem(exc.path, exc.problem))
-    coeffs_path = layout.coeffs_path(split, clip)
-    if not coeffs_path.is_file():
-        problems.append(Problem(coeffs_path, "3DMM coefficient file missing"))
-    else:
-        try:
-            coeffs = read_3dmm_npy(coeffs_path)
-            if coeffs.shape[0] < CLIP_FRAMES:
-                problems.append(Problem(coeffs_path, f"{coeffs.shape[0]} frames; at least {CLIP_FRAMES} needed"))
-            if not np.isfinite(coeffs).all():
-                problems.append(Problem(coeffs_path, "NaN/inf values"))
-        except DataError as exc:
-            problems.append(Problem(exc.path, exc.problem))
+def _per_frame_file_problems(path: Path, missing: str, read, value_problems) -> list[Problem]:
+    """Problems of one per-frame array file: missing, unreadable, too short, bad values."""
+    if not path.is_file():
+        return [Problem(path, missing)]
+    try:
+        values = read(path)
+    except DataError as exc:
+        return [Problem(exc.path, exc.problem)]
+    problems = [] if values.shape[0] >= CLIP_FRAMES else [Problem(path, f"{values.shape[0]} frames; at least {CLIP_FRAMES} needed")]
+    return problems + [Problem(path, message) for message in value_problems(values)]
+
+
+def _finite_problems(values: np.ndarray) -> list[str]:
+    return [] if np.isfinite(values).all() else ["NaN/inf values"]
+
+
+def _clip_problems(layout: ReactLayout, split: str, clip: str) -> list[Problem]:
+    problems = _per_frame_file_problems(
+        layout.emotion_path(split, clip), "Emotion CSV missing (looked under both person-naming conventions)",
+        read_emotion_csv, emotion_problems,
+    )
+    problems += _per_frame_file_problems(
+        layout.coeffs_path(split, clip), "3DMM coefficient file missing", read_3dmm_npy, _finite_problems,
+    )
     audio_path = layout.audio_path(split, clip)
     if not audio_path.is_file():
         problems.append(Problem(audio_path, "audio WAV missing"))
