@@ -150,7 +150,7 @@ def main() -> int:
     )
     # Our kernel on one pair, one thread: the like-for-like comparison with a single-threaded library DTW.
     bounds, weights = _kernel_groups(FRDIST_GROUPS)
-    single = (np.ascontiguousarray(query), np.ascontiguousarray(reference.T), bounds, weights, np.inf)
+    single = (np.ascontiguousarray(query), reference.T.astype(np.float64, order="C"), bounds, weights, np.inf)
     ours_value = _grouped_dtw(*single)
     ours_pair = min(timed(_grouped_dtw, *single)[0] for _ in range(5))
     reaction_count = 4

@@ -71,10 +71,13 @@ def test_gpu_matches_cpu(case):
 
 
 @pytest.mark.parametrize("channels", [1, 2, 8, 15])
-def test_dtw_equals_definition(channels):
+# The kernel walks the grid two rows at a time: odd and even query lengths, a single row, a single
+# column and a query longer than the reference all take different paths through it.
+@pytest.mark.parametrize("lengths", [(37, 45), (38, 45), (1, 9), (2, 1), (60, 7)])
+def test_dtw_equals_definition(channels, lengths):
     rng = np.random.default_rng(channels)
-    query = rng.random((37, channels)).astype(np.float32)
-    reference = rng.random((45, channels)).astype(np.float32)
+    query = rng.random((lengths[0], channels)).astype(np.float32)
+    reference = rng.random((lengths[1], channels)).astype(np.float32)
     assert dtw(query, reference) == definition_dtw(query, reference)
     assert dtw(query, query) == 0.0
 

@@ -24,80 +24,124 @@ import numpy as np
 FRDIST_GROUPS = ((0, 15, 1.0 / 15.0), (15, 17, 1.0), (17, 25, 1.0 / 8.0))
 
 
+@numba.njit(inline="always")
+def _add_squares4(out0, out1, query0, query1, ref0, ref1, ref2, ref3):
+    """Adds four channels' squared differences to the local costs of two grid rows.
+
+    Each loaded reference value serves both rows. Row 1 is stored one column to the right (see
+    _grouped_dtw). Channels are added in ascending order per cell, tslearn's summation order.
+    """
+    a0, a1, a2, a3 = query0
+    b0, b1, b2, b3 = query1
+    for t in range(ref0.shape[0]):
+        x0, x1, x2, x3 = ref0[t], ref1[t], ref2[t], ref3[t]
+        d0, d1, d2, d3 = a0 - x0, a1 - x1, a2 - x2, a3 - x3
+        out0[t] = (((out0[t] + d0 * d0) + d1 * d1) + d2 * d2) + d3 * d3
+        e0, e1, e2, e3 = b0 - x0, b1 - x1, b2 - x2, b3 - x3
+        out1[t + 1] = (((out1[t + 1] + e0 * e0) + e1 * e1) + e2 * e2) + e3 * e3
+
+
+@numba.njit(inline="always")
+def _add_squares1(out0, out1, value0, value1, ref):
+    for t in range(ref.shape[0]):
+        d0, d1 = value0 - ref[t], value1 - ref[t]
+        out0[t] += d0 * d0
+        out1[t + 1] += d1 * d1
+
+
+@numba.njit(inline="always")
+def _min3(a, b, c):
+    smaller = a if a < b else b
+    return smaller if smaller < c else c
+
+
 @numba.njit(cache=True, nogil=True)
 def _grouped_dtw(query, reference, bounds, weights, best):
     """Weighted sum over channel groups of DTW(query[:, group], reference[group, :]).
 
-    ``query`` is (T, C), ``reference`` is stored channel-major (C, T') so that the local costs of a
-    whole grid row are computed with contiguous, vectorisable loops. Returns ``inf`` as soon as the
-    weighted sum is certain to exceed ``best``.
+    ``query`` is (T, C) float32, ``reference`` is (C, T') float64 stored channel-major, so that the
+    local costs of a whole grid row are contiguous, vectorisable loops. Returns ``inf`` as soon as
+    the weighted sum is certain to exceed ``best``.
+
+    The grid is walked two rows at a time with row 1 one column behind row 0: cell (1, t - 1)
+    needs (0, t - 1), (0, t - 2) and (1, t - 2), all finished one step earlier. That gives six
+    independent dependency chains per step (two rows x three groups) where a row-by-row walk has
+    three, and the walk is bound by the latency of those chains. Every cell is still
+    ``cost + min(up, diagonal, left)`` in float64, so results are bit-identical to the definition.
     """
     n_query, n_ref = query.shape[0], reference.shape[1]
-    n_groups = weights.shape[0]
-    cost = np.empty((n_groups, n_ref))
-    # Two rows of the accumulated-cost grid per group; column 0 is the "before the start" border.
-    previous = np.full((n_groups, n_ref + 1), np.inf)
-    current = np.full((n_groups, n_ref + 1), np.inf)
-    previous[:, 0] = 0.0
-    for s in range(n_query):
-        cost[:, :] = 0.0
-        for g in range(n_groups):
-            # Channels are added in ascending order per cell (tslearn's summation order), four at a
-            # time so that each pass over the row reads and writes the row's costs once per 4 channels.
-            group_cost = cost[g]
+    # Local costs of the current two rows per group; row 0 at index t, row 1 at t + 1, +inf pads.
+    cost = np.empty((2, 3, n_ref + 1))
+    # Accumulated costs of the row above the current two, index j + 1; index 0 is the "before the
+    # start" border (0 only above the first row), the last index pads the skewed walk.
+    above = np.full((3, n_ref + 2), np.inf)
+    above[:, 0] = 0.0
+    final0 = final1 = final2 = np.inf
+    for s in range(0, n_query, 2):
+        pair = s + 1 < n_query
+        second = s + 1 if pair else s
+        cost[:, :, :] = 0.0
+        for g in range(3):
+            row0, row1 = cost[0, g], cost[1, g]
             c = bounds[g]
             while c + 4 <= bounds[g + 1]:
                 # float32 inputs, widened exactly: all arithmetic is float64.
-                value0, value1 = np.float64(query[s, c]), np.float64(query[s, c + 1])
-                value2, value3 = np.float64(query[s, c + 2]), np.float64(query[s, c + 3])
-                ref0, ref1, ref2, ref3 = reference[c], reference[c + 1], reference[c + 2], reference[c + 3]
-                for t in range(n_ref):
-                    diff0 = value0 - np.float64(ref0[t])
-                    diff1 = value1 - np.float64(ref1[t])
-                    diff2 = value2 - np.float64(ref2[t])
-                    diff3 = value3 - np.float64(ref3[t])
-                    group_cost[t] = (((group_cost[t] + diff0 * diff0) + diff1 * diff1) + diff2 * diff2) + diff3 * diff3
+                _add_squares4(
+                    row0, row1,
+                    (np.float64(query[s, c]), np.float64(query[s, c + 1]), np.float64(query[s, c + 2]), np.float64(query[s, c + 3])),
+                    (np.float64(query[second, c]), np.float64(query[second, c + 1]),
+                     np.float64(query[second, c + 2]), np.float64(query[second, c + 3])),
+                    reference[c, :n_ref], reference[c + 1, :n_ref], reference[c + 2, :n_ref], reference[c + 3, :n_ref],
+                )
                 c += 4
             while c < bounds[g + 1]:
-                value, ref = np.float64(query[s, c]), reference[c]
-                for t in range(n_ref):
-                    diff = value - np.float64(ref[t])
-                    group_cost[t] += diff * diff
+                _add_squares1(row0, row1, np.float64(query[s, c]), np.float64(query[second, c]), reference[c, :n_ref])
                 c += 1
-        for g in range(n_groups):
-            # cost + min(a, b, c) == min(cost + min(a, b), cost + c) exactly (rounding is monotone),
-            # so the two predecessors from the previous row are handled in a vectorisable pass ...
-            for t in range(n_ref):
-                up = previous[g, t + 1]
-                diagonal = previous[g, t]
-                current[g, t + 1] = cost[g, t] + (diagonal if diagonal < up else up)
-            current[g, 0] = np.inf
-        # ... and only the left predecessor remains as a serial dependency. The kernel always runs
-        # three groups (unused ones are empty) so that the three chains are interleaved in registers.
-        left0 = left1 = left2 = np.inf
-        min0 = min1 = min2 = np.inf
-        for t in range(1, n_ref + 1):
-            value0 = cost[0, t - 1] + left0
-            value1 = cost[1, t - 1] + left1
-            value2 = cost[2, t - 1] + left2
-            left0 = current[0, t] if current[0, t] < value0 else value0
-            left1 = current[1, t] if current[1, t] < value1 else value1
-            left2 = current[2, t] if current[2, t] < value2 else value2
-            current[0, t] = left0
-            current[1, t] = left1
-            current[2, t] = left2
-            min0 = left0 if left0 < min0 else min0
-            min1 = left1 if left1 < min1 else min1
-            min2 = left2 if left2 < min2 else min2
-        bound = weights[0] * math.sqrt(min0) + weights[1] * math.sqrt(min1) + weights[2] * math.sqrt(min2)
-        # Every warping path crosses this row, so the final cost of each group is at least its row minimum.
+            row0[n_ref] = np.inf
+            row1[0] = np.inf
+            if not pair:
+                row1[:] = np.inf  # an odd last row: the second row of the walk does not exist
+        above0, above1, above2 = above[0], above[1], above[2]
+        cost00, cost01, cost02 = cost[0, 0], cost[0, 1], cost[0, 2]
+        cost10, cost11, cost12 = cost[1, 0], cost[1, 1], cost[1, 2]
+        # Latest and previous value of row 0, latest of row 1, and the row minima, per group.
+        last00 = last01 = last02 = np.inf
+        before00 = before01 = before02 = np.inf
+        last10 = last11 = last12 = np.inf
+        min00 = min01 = min02 = min10 = min11 = min12 = np.inf
+        for t in range(n_ref + 1):
+            # Row 1, column t - 1: up = row 0 at t - 1, diagonal = row 0 at t - 2, left = row 1 at t - 2.
+            new10 = cost10[t] + _min3(last00, before00, last10)
+            new11 = cost11[t] + _min3(last01, before01, last11)
+            new12 = cost12[t] + _min3(last02, before02, last12)
+            # Row 0, column t: up and diagonal from the row above, left = row 0 at t - 1.
+            new00 = cost00[t] + _min3(above0[t + 1], above0[t], last00)
+            new01 = cost01[t] + _min3(above1[t + 1], above1[t], last01)
+            new02 = cost02[t] + _min3(above2[t + 1], above2[t], last02)
+            # Row 1's column t - 1 is the next pair's "above" at index t, which row 0 no longer reads.
+            above0[t], above1[t], above2[t] = new10, new11, new12
+            before00, before01, before02 = last00, last01, last02
+            last00, last01, last02 = new00, new01, new02
+            last10, last11, last12 = new10, new11, new12
+            min00 = new00 if new00 < min00 else min00
+            min01 = new01 if new01 < min01 else min01
+            min02 = new02 if new02 < min02 else min02
+            min10 = new10 if new10 < min10 else min10
+            min11 = new11 if new11 < min11 else min11
+            min12 = new12 if new12 < min12 else min12
+        if pair:
+            final0, final1, final2 = last10, last11, last12
+            low0, low1, low2 = min10, min11, min12
+        else:
+            # Row 0 ended at column n_ref - 1 one step before the +inf pad.
+            final0, final1, final2 = before00, before01, before02
+            low0, low1, low2 = min00, min01, min02
+        # Every warping path crosses the last row walked, so each group's final cost is at least that
+        # row's minimum (the accumulated cost only grows along a path; float rounding is monotone).
+        bound = weights[0] * math.sqrt(low0) + weights[1] * math.sqrt(low1) + weights[2] * math.sqrt(low2)
         if bound > best:
             return np.inf
-        previous, current = current, previous
-    total = 0.0
-    for g in range(n_groups):
-        total += weights[g] * math.sqrt(previous[g, n_ref])
-    return total
+    return weights[0] * math.sqrt(final0) + weights[1] * math.sqrt(final1) + weights[2] * math.sqrt(final2)
 
 
 @numba.njit(cache=True, nogil=True)
@@ -158,8 +202,9 @@ def min_grouped_dtw(
     """
     # float32 in memory (the kernel widens each value to float64): no float64 copy of the predictions.
     predictions = np.ascontiguousarray(predictions, dtype=np.float32)
-    # Channel-major references: see _grouped_dtw.
-    references = np.ascontiguousarray(np.asarray(references, dtype=np.float32).transpose(0, 2, 1))
+    # Channel-major float64 references (see _grouped_dtw): widened once here rather than in every
+    # pair's inner loop; rounding through float32 first keeps the official float32 inputs.
+    references = np.asarray(references, dtype=np.float32).transpose(0, 2, 1).astype(np.float64, order="C")
     neighbours = np.asarray(neighbours)
     rows, columns = np.nonzero(neighbours == 1)
     offsets = np.searchsorted(rows, np.arange(neighbours.shape[0] + 1)).astype(np.int64)
@@ -196,7 +241,7 @@ def dtw(query: np.ndarray, reference: np.ndarray) -> float:
     reference = np.asarray(reference, dtype=np.float32)
     if query.ndim == 1:
         query, reference = query.reshape(-1, 1), reference.reshape(-1, 1)
-    query, reference = np.ascontiguousarray(query), np.ascontiguousarray(reference.T)
+    query, reference = np.ascontiguousarray(query), reference.T.astype(np.float64, order="C")
     bounds, weights = _kernel_groups([(0, query.shape[1], 1.0)])
     return float(_grouped_dtw(query, reference, bounds, weights, np.inf))
 
