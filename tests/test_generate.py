@@ -21,6 +21,10 @@ def generator_model(tmp_path_factory):
     model = tiny_model()
     with torch.no_grad():
         model.set_latent_stats(torch.randn(64, 8))
+        # Stand-in for training: a fresh denoiser has zero-initialised outputs, so an x0-predicting
+        # one would map every noise draw to the same window.
+        for parameter in model.denoiser.parameters():
+            torch.nn.init.normal_(parameter, std=0.05)
     return ReactDiff.from_checkpoint(save_tiny(tmp_path_factory.mktemp("ckpt") / "ckpt", model))
 
 

@@ -21,7 +21,8 @@ def tiny_config(denoiser="transformer", **diffusion):
                             "decoder_layers": 1, "decoder_heads": 2, "decoder_ff_dim": 16, "dropout": 0.0,
                             "context_frames": WINDOW},
             "denoiser": {"name": denoiser, "cond_dim": 16, "width": 16, "depth": 1, "num_heads": 2, "patch_frames": 5,
-                         "model_channels": 8, "channel_mult": [1, 2], "attention_levels": [2]},
+                         "model_channels": 8, "channel_mult": [1, 2], "attention_levels": [2],
+                         "cross_attention": denoiser == "transformer"},
             "diffusion": {"train_steps": 100, "sample_steps": 4, "window": WINDOW, **diffusion},
         },
     )
@@ -105,6 +106,40 @@ def test_sample_shapes_determinism_and_diversity(denoiser):
     assert not torch.allclose(other["coeffs_3dmm"], coeffs)
 
 
+@pytest.mark.parametrize("sampler", ["ddim", "ddpm"])
+def test_x0_prediction_lands_on_the_predicted_window(sampler):
+    # A denoiser that always predicts the same clean window: every sampler must end exactly there,
+    # which pins down the x0 -> eps conversion the samplers rely on (a sign or scale error would not).
+    model = tiny_model(prediction="x0")
+    target = torch.randn(WINDOW, 8, generator=torch.Generator().manual_seed(3))
+
+    class Constant(torch.nn.Module):
+        def forward(self, x_t, t, cond):
+            return target.expand_as(x_t)
+
+    model.denoiser = Constant()
+    speaker = model.condition_windows(model.to_windows(model.encode(person(batch=1))))
+    windows = model.sample_windows(speaker, num_samples=2, sampler=sampler, generator=torch.Generator().manual_seed(0))
+    expected = model.denormalize_latent(target).expand_as(windows)
+    torch.testing.assert_close(windows, expected, rtol=1e-4, atol=1e-4)
+
+
+@pytest.mark.parametrize("clip_noise", [True, False])
+def test_clip_noise_shares_the_initial_noise_across_a_samples_windows(clip_noise):
+    model = tiny_model(clip_noise=clip_noise)
+
+    class IgnoresCondition(torch.nn.Module):
+        def forward(self, x_t, t, cond):
+            return 0.5 * x_t
+
+    model.denoiser = IgnoresCondition()
+    speaker = model.condition_windows(model.to_windows(model.encode(person(batch=1))))
+    windows = model.sample_windows(speaker, num_samples=2, generator=torch.Generator().manual_seed(0))[0]  # (K, W, ...)
+    # With a condition-blind denoiser, a window is a function of its initial noise alone.
+    assert torch.equal(windows[:, 0], windows[:, 1]) == clip_noise
+    assert not torch.equal(windows[0], windows[1])  # samples still differ
+
+
 def test_ddpm_and_stochastic_ddim_sample():
     model = tiny_model()
     speaker = person(batch=1)
@@ -129,27 +164,25 @@ def perturbed(speaker, window):
     return changed
 
 
+@pytest.mark.parametrize("context", [1, 2])
 @pytest.mark.parametrize("online", [True, False])
-def test_online_mode_sees_only_past_speaker_windows(online):
-    model = tiny_model(online=online)
+def test_generated_windows_see_exactly_their_speaker_context(online, context):
+    model = tiny_model(online=online, context_windows=context)
     for parameter in model.denoiser.parameters():
         torch.nn.init.normal_(parameter, std=0.05)
     speaker = person(batch=1)
     base = generated_listener(model, speaker)
-    last_changed = generated_listener(model, perturbed(speaker, 2))
-    middle_changed = generated_listener(model, perturbed(speaker, 1))
-    # Windows are independent given their condition: only the conditioned window may change,
-    # and a change must be clear (not rounding noise).
-    def changed(new, old):
-        return (new - old).abs().max().item() > 1e-3
-
-    assert torch.equal(last_changed[:, :2], base[:, :2])
-    assert changed(last_changed[:, 2], base[:, 2]) != online
-    assert torch.equal(middle_changed[:, 0], base[:, 0])
-    assert changed(middle_changed[:, 1], base[:, 1]) != online
-    assert changed(middle_changed[:, 2], base[:, 2]) == online
-    if online:
-        assert torch.equal(last_changed[:, 2], base[:, 2]) and torch.equal(middle_changed[:, 1], base[:, 1])
+    for changed_window in range(3):
+        changed = generated_listener(model, perturbed(speaker, changed_window))
+        for window in range(3):
+            # Window w is conditioned on speaker windows w - shift - context + 1 .. w - shift.
+            last_seen = window - int(online)
+            sees = last_seen - context < changed_window <= last_seen
+            if sees:
+                # A change must be clear, not rounding noise.
+                assert (changed[:, window] - base[:, window]).abs().max().item() > 1e-3, (window, changed_window)
+            else:
+                assert torch.equal(changed[:, window], base[:, window]), (window, changed_window)
 
 
 def test_latent_normalisation_round_trip():
@@ -207,23 +240,28 @@ def test_presets_build_with_their_published_sizes():
 
 
 def test_window_by_window_generation_equals_the_clip_call():
-    model = tiny_model(online=True)
+    model = tiny_model(online=True, context_windows=2)
     for parameter in model.denoiser.parameters():
         torch.nn.init.normal_(parameter, std=0.05)
     speaker = person(batch=1)
     clip = generated_listener(model, speaker)
     x_T = torch.randn(1, 2, 3, WINDOW, 8, generator=torch.Generator().manual_seed(0))
-    previous = torch.zeros(1, 1, WINDOW, 8)  # online: the first window sees a zero speaker window
+    # Online with two context windows: window w sees speaker windows w - 2 and w - 1 (zeros before the clip).
+    seen = [torch.zeros(1, WINDOW, 8), torch.zeros(1, WINDOW, 8)]
     for window in range(3):
         frames = slice(window * WINDOW, (window + 1) * WINDOW)
-        latent = model.sample_windows(previous, num_samples=2, x_T=x_T[:, :, window : window + 1])
+        context = torch.cat(seen[-2:], dim=1).unsqueeze(1)
+        latent = model.sample_windows(context, num_samples=2, x_T=x_T[:, :, window : window + 1])
         streamed = model.decode(latent.reshape(2, WINDOW, 8))["coeffs_3dmm"]
         torch.testing.assert_close(streamed, clip[:, window], rtol=1e-4, atol=1e-5)
-        previous = model.encode({name: value[:, frames] for name, value in speaker.items()}).unsqueeze(1)
+        seen.append(model.encode({name: value[:, frames] for name, value in speaker.items()}))
+    with pytest.raises(ValueError, match="condition_windows"):
+        model.sample_windows(seen[-1].unsqueeze(1), num_samples=2)
 
 
 def test_transformer_denoiser_skip_gate_lets_it_learn_low_rank_latents():
     from reactdiff.diffusion import NoiseSchedule
+    from reactdiff.model.condition import Condition
     from reactdiff.model.config import DenoiserConfig
     from reactdiff.model.transformer_denoiser import TransformerDenoiser
 
@@ -239,10 +277,10 @@ def test_transformer_denoiser_skip_gate_lets_it_learn_low_rank_latents():
     for gate in (False, True):
         torch.manual_seed(0)
         # Tokens of 16 numbers carry patches of 5 x 32 = 160: too narrow for full-rank noise.
-        net = TransformerDenoiser(DenoiserConfig(cond_dim=4, width=16, depth=1, num_heads=2), WINDOW, 32)
+        net = TransformerDenoiser(DenoiserConfig(cond_dim=4, width=16, depth=1, num_heads=2, cross_attention=False), WINDOW, 32)
         net.skip_gate.requires_grad_(gate)
         losses = train_steps(
-            lambda: ((loss := (net(x_t, t, torch.zeros(64, 4)) - noise).abs().mean()), {"loss": loss.item()}),
+            lambda: ((loss := (net(x_t, t, Condition(torch.zeros(64, 4))) - noise).abs().mean()), {"loss": loss.item()}),
             [p for p in net.parameters() if p.requires_grad],
             steps=30,
         )

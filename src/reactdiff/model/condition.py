@@ -1,6 +1,8 @@
-"""Speaker-window condition encoder of stage 2."""
+"""Stage-2 condition: what each listener window is generated from, computed once per window."""
 
 from __future__ import annotations
+
+from typing import NamedTuple
 
 import torch
 from torch import nn
@@ -8,20 +10,59 @@ from torch import nn
 from reactdiff.model.layers import group_count
 
 
-class ConditionEncoder(nn.Module):
-    """Flattened speaker latent window (B, window, latent) -> condition vector (B, cond_dim).
+class Condition(NamedTuple):
+    """The condition a denoiser receives for a batch of windows (opaque to the samplers).
 
-    Linear, GroupNorm, SiLU as published. It runs once per window before sampling, not once per
-    denoising step, so its size does not weigh on sampling time.
+    ``vector`` (B, cond_dim) is the paper's condition vector. ``tokens`` (B, S, width) are
+    per-frame speaker tokens that the transformer denoiser cross-attends to (None when the
+    configuration has no cross-attention).
     """
 
-    def __init__(self, window: int, latent_dim: int, cond_dim: int):
+    vector: torch.Tensor
+    tokens: torch.Tensor | None = None
+
+    def repeat_samples(self, batch: int, num_samples: int) -> "Condition":
+        """(B * W, ...) -> (B * K * W, ...): the K samples of a speaker share its condition, samples-major."""
+
+        def repeat(value: torch.Tensor | None) -> torch.Tensor | None:
+            if value is None:
+                return None
+            per_speaker = value.reshape(batch, 1, -1, *value.shape[1:])
+            return per_speaker.expand(-1, num_samples, *per_speaker.shape[2:]).reshape(-1, *value.shape[1:])
+
+        return Condition(repeat(self.vector), repeat(self.tokens))
+
+
+class ConditionEncoder(nn.Module):
+    """Speaker latent frames of a window's context (B, frames, latent) -> :class:`Condition`.
+
+    The vector path is the published one: flatten, Linear, GroupNorm, SiLU. The optional token
+    path cuts the frames into patches of ``token_patch`` frames and projects each to ``token_dim``
+    with a learned position, so the denoiser can attend to *when* the speaker did something; a
+    single vector has to squeeze a 50-frame trajectory into ``cond_dim`` numbers that reach the
+    denoiser only as a global scale and shift. Both run once per window before sampling, not once
+    per denoising step.
+    """
+
+    def __init__(self, frames: int, latent_dim: int, cond_dim: int, token_patch: int = 0, token_dim: int = 0):
         super().__init__()
         # At least 8 channels per group: a group of one channel normalises every input to zero.
         groups = group_count(cond_dim, preferred=max(1, min(32, cond_dim // 8)))
-        self.net = nn.Sequential(
-            nn.Flatten(1), nn.Linear(window * latent_dim, cond_dim), nn.GroupNorm(groups, cond_dim), nn.SiLU()
+        self.vector = nn.Sequential(
+            nn.Flatten(1), nn.Linear(frames * latent_dim, cond_dim), nn.GroupNorm(groups, cond_dim), nn.SiLU()
         )
+        self.token_patch = token_patch
+        if token_patch:
+            if frames % token_patch:
+                raise ValueError(f"condition frames {frames} are not a multiple of the token patch {token_patch}")
+            self.token_in = nn.Linear(token_patch * latent_dim, token_dim)
+            self.token_position = nn.Parameter(torch.randn(1, frames // token_patch, token_dim) * 0.02)
+            self.token_norm = nn.LayerNorm(token_dim)
 
-    def forward(self, speaker_window: torch.Tensor) -> torch.Tensor:
-        return self.net(speaker_window)
+    def forward(self, speaker_frames: torch.Tensor) -> Condition:
+        vector = self.vector(speaker_frames)
+        if not self.token_patch:
+            return Condition(vector)
+        batch, frames, latent = speaker_frames.shape
+        patches = speaker_frames.reshape(batch, frames // self.token_patch, self.token_patch * latent)
+        return Condition(vector, self.token_norm(self.token_in(patches) + self.token_position))

@@ -49,6 +49,10 @@ class DenoiserConfig:
     name: Literal["transformer", "unet1d"] = "transformer"
     #: Size of the condition vector the speaker window is projected to.
     cond_dim: int = 256
+    #: Transformer denoiser only: every block also cross-attends to per-frame speaker tokens (one
+    #: per ``patch_frames`` frames of the condition context). Not in the paper, whose single
+    #: condition vector cannot say *when* the speaker did something (see docs/model.md).
+    cross_attention: bool = True
     #: Transformer denoiser: token = ``patch_frames`` consecutive frames of the window.
     width: int = 160
     depth: int = 3
@@ -76,7 +80,22 @@ class DiffusionConfig:
     window: int = WINDOW_FRAMES
     #: Window w is generated from speaker window w-1 (zeros for w = 0), as the reference's online mode.
     online: bool = False
-    #: Weight of the L1 epsilon loss (the reference uses 10).
+    #: Speaker windows each listener window is conditioned on: 1 = its own window (the paper;
+    #: w - 1 online), 2 = also the one before, so a reaction early in a window sees the speaker
+    #: cue that caused it a few frames earlier (zeros before the clip starts).
+    context_windows: int = 2
+    #: What the denoiser predicts: the noise (the paper) or the clean window ``x0``. A denoiser
+    #: whose tokens are narrower than its patches cannot represent full-rank noise; predicting
+    #: eps it leaves the part of the noise it cannot represent in every sample (jittery faces),
+    #: predicting x0 it only has to represent the data (see docs/model.md for the measurements).
+    #: Samplers always receive eps (derived from x0 and x_t), so both work with every sampler.
+    prediction: Literal["eps", "x0"] = "x0"
+    #: One initial noise window per sample, shared by all windows of the clip. With DDIM (eta 0)
+    #: the initial noise decides *which* plausible listener a sample is; sharing it keeps that
+    #: choice across the clip instead of re-drawing it every 2 seconds (false = the reference:
+    #: independent noise per window). Per-step noise of eta > 0 / DDPM stays per window.
+    clip_noise: bool = True
+    #: Weight of the L1 loss on the predicted eps or x0 (the reference uses 10).
     loss_weight: float = 10.0
     #: Latent normalisation before diffusion: per-dimension standardisation, or a correct min-max to [-1, 1].
     normalization: Literal["standard", "minmax"] = "standard"

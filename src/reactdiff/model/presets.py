@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from reactdiff.model.config import AutoencoderConfig, DenoiserConfig, ModelConfig
+from reactdiff.model.config import AutoencoderConfig, DenoiserConfig, DiffusionConfig, ModelConfig
 
 
 def default_config() -> ModelConfig:
@@ -18,9 +18,10 @@ def paper_config() -> ModelConfig:
             latent_dim=256, decoder_layers=4, decoder_heads=4, decoder_ff_dim=512, dropout=0.1, context_frames=0,
         ),
         denoiser=DenoiserConfig(
-            name="unet1d", cond_dim=1024, model_channels=256, channel_mult=(1, 2, 4, 8), num_res_blocks=2,
+            name="unet1d", cond_dim=1024, cross_attention=False, model_channels=256, channel_mult=(1, 2, 4, 8), num_res_blocks=2,
             attention_levels=(2, 4, 8), unet_heads=4,
         ),
+        diffusion=DiffusionConfig(context_windows=1, prediction="eps", clip_noise=False),
     )
 
 

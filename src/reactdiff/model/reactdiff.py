@@ -84,8 +84,17 @@ class ReactDiffModel(nn.Module):
             {name: stream_dims[name] for name in self.streams},
             {name: stream_kinds.get(name, "") for name in self.streams},
         )
+        if config.diffusion.context_windows < 1:
+            raise ValueError(f"diffusion.context_windows must be at least 1, got {config.diffusion.context_windows}")
         # Stage-2 networks: trained while the autoencoder above stays frozen.
-        self.condition_encoder = ConditionEncoder(self.window, latent, config.denoiser.cond_dim)
+        denoiser = config.denoiser
+        self.condition_encoder = ConditionEncoder(
+            config.diffusion.context_windows * self.window,
+            latent,
+            denoiser.cond_dim,
+            token_patch=denoiser.patch_frames if denoiser.cross_attention else 0,
+            token_dim=denoiser.width,
+        )
         if config.denoiser.name not in DENOISERS:
             raise ValueError(f"unknown denoiser {config.denoiser.name!r}; choose from {sorted(DENOISERS)}")
         self.denoiser = DENOISERS[config.denoiser.name](config.denoiser, self.window, latent)
@@ -155,14 +164,20 @@ class ReactDiffModel(nn.Module):
         return latent.reshape(batch, frames // self.window, self.window, dim)
 
     def condition_windows(self, speaker_windows: torch.Tensor) -> torch.Tensor:
-        """The speaker latent window (raw, B x W x window x latent) each listener window is conditioned on.
+        """The speaker latent frames each listener window is conditioned on, from the speaker's
+        latent windows (raw, B x W x window x latent): (B, W, context_windows * window, latent).
 
-        Offline: window w. Online: window w - 1, and a zero latent window for w = 0, so no
-        listener window depends on speaker frames at or after its own start.
+        Offline: windows w - context_windows + 1 .. w. Online: one window earlier (ending at
+        w - 1), so no listener window depends on speaker frames at or after its own start. Windows
+        before the clip are zero latents.
         """
-        if not self.config.diffusion.online:
-            return speaker_windows
-        return torch.cat([torch.zeros_like(speaker_windows[:, :1]), speaker_windows[:, :-1]], dim=1)
+        diffusion = self.config.diffusion
+        context, num_windows = diffusion.context_windows, speaker_windows.shape[1]
+        pad = context - 1 + int(diffusion.online)
+        padded = torch.cat([speaker_windows.new_zeros(speaker_windows.shape[0], pad, *speaker_windows.shape[2:]), speaker_windows], dim=1)
+        # Window w of the output takes padded windows w .. w + context - 1 (original w - pad .. w - pad + context - 1).
+        frames = torch.stack([padded[:, start : start + num_windows] for start in range(context)], dim=2)
+        return frames.flatten(2, 3)
 
     def diffusion_parameters(self) -> list[nn.Parameter]:
         """Parameters trained in stage 2 (condition encoder + denoiser; the autoencoder is frozen)."""
@@ -179,7 +194,8 @@ class ReactDiffModel(nn.Module):
         listener_streams: dict[str, torch.Tensor],
         generator: torch.Generator | None = None,
     ) -> tuple[torch.Tensor, dict[str, float]]:
-        """L1 epsilon-prediction loss on the listener's latent windows given the speaker's.
+        """L1 loss of the denoiser's prediction (eps or x0, ``diffusion.prediction``) on the
+        listener's latent windows given the speaker's.
 
         Both sides go through the frozen encoder without gradients and without dropout; T must be
         a multiple of the window.
@@ -191,13 +207,25 @@ class ReactDiffModel(nn.Module):
         # Windows become the batch: (B, W, window, latent) -> (B * W, window, latent).
         x0 = listener.flatten(0, 1)
         cond = self.condition_encoder(self.normalize_latent(speaker).flatten(0, 1))
-        # One timestep per window, uniform over the training steps; L1 on eps as the reference.
+        # One timestep per window, uniform over the training steps; L1 as the reference.
         t = self.schedule.sample_timesteps(x0.shape[0], generator=generator)
         noise = draw_noise(x0.shape, generator, x0.device, x0.dtype)
         predicted = self.denoiser(self.schedule.add_noise(x0, noise, t), t, cond)
-        l1_eps = F.l1_loss(predicted, noise)
-        loss = self.config.diffusion.loss_weight * l1_eps
-        return loss, {"loss": loss.item(), "l1_eps": l1_eps.item()}
+        target = noise if self.config.diffusion.prediction == "eps" else x0
+        l1 = F.l1_loss(predicted, target)
+        loss = self.config.diffusion.loss_weight * l1
+        return loss, {"loss": loss.item(), f"l1_{self.config.diffusion.prediction}": l1.item()}
+
+    def predict_eps(self, x_t: torch.Tensor, t: torch.Tensor, cond) -> torch.Tensor:
+        """The denoiser's output as eps, whatever it predicts (``diffusion.prediction``): the
+        samplers take eps, so they serve both kinds of model unchanged."""
+        predicted = self.denoiser(x_t, t, cond)
+        if self.config.diffusion.prediction == "eps":
+            return predicted
+        # Coefficients in float64: 1 - abar is ~4e-5 at t = 0, where float32 keeps few digits.
+        abar = self.schedule.abar(t, x_t.to(torch.float64))
+        signal, noise = abar.sqrt().to(x_t.dtype), (1 - abar).sqrt().to(x_t.dtype)
+        return (x_t - signal * predicted) / noise
 
     @torch.no_grad()
     def sample_windows(
@@ -210,33 +238,47 @@ class ReactDiffModel(nn.Module):
         generator: torch.Generator | None = None,
         x_T: torch.Tensor | None = None,
     ) -> torch.Tensor:
-        """Generate listener latent windows (B, K, W, window, latent) from the speaker latent windows
-        (B, W, window, latent) they are conditioned on (raw latents, not normalised).
+        """Generate listener latent windows (B, K, W, window, latent) from the speaker latent frames
+        (B, W, context_windows * window, latent) each is conditioned on (raw latents, not normalised).
 
-        Window w of the output is conditioned on window w of the input: for online generation pass
-        speaker windows already shifted (``sample`` does; a stream passes the last complete window).
+        Window w of the output is conditioned on entry w of the input: ``condition_windows`` builds
+        them for a clip (``sample`` does); a stream passes the latest complete speaker windows.
         All K samples and W windows are denoised in one batched call per step.
+
+        ``x_T`` (B, K, W, window, latent) fixes the initial noise. Without it the noise is drawn
+        from ``generator``: one window per sample repeated over the W windows with
+        ``diffusion.clip_noise``, else one per window. A stream that generates one window per call
+        passes the same per-sample noise window every time to get the clip-level result.
         """
         self._require_stats()
         if sampler not in SAMPLERS:
             raise ValueError(f"unknown sampler {sampler!r}; choose from {sorted(SAMPLERS)}")
         batch, num_windows = speaker_windows.shape[:2]
-        cond = self.condition_encoder(self.normalize_latent(speaker_windows).flatten(0, 1))
-        # The condition is computed once and shared by the K samples: (B*W, C) -> (B*K*W, C).
-        cond = cond.reshape(batch, 1, num_windows, -1).expand(-1, num_samples, -1, -1).reshape(-1, cond.shape[-1])
+        expected = self.config.diffusion.context_windows * self.window
+        if speaker_windows.shape[2] != expected:
+            raise ValueError(
+                f"speaker condition has {speaker_windows.shape[2]} frames per window; this model conditions on "
+                f"{expected} (diffusion.context_windows x window): build it with condition_windows"
+            )
+        # The condition is computed once and shared by the K samples and every denoising step.
+        cond = self.condition_encoder(self.normalize_latent(speaker_windows).flatten(0, 1)).repeat_samples(batch, num_samples)
         # Samples-major layout (B, K, W): the reshape below recovers the windows of each sample in order.
         shape = (batch * num_samples * num_windows, self.window, speaker_windows.shape[-1])
         diffusion = self.config.diffusion
+        if x_T is None and diffusion.clip_noise:
+            # One noise window per sample, repeated over its windows (see DiffusionConfig.clip_noise).
+            per_sample = draw_noise((batch, num_samples, 1, *shape[1:]), generator, speaker_windows.device, speaker_windows.dtype)
+            x_T = per_sample.expand(-1, -1, num_windows, -1, -1)
         options = {"eta": diffusion.eta if eta is None else eta} if sampler == "ddim" else {}
         x0 = SAMPLERS[sampler](
-            self.denoiser,
+            self.predict_eps,
             shape,
             self.schedule,
             steps=diffusion.sample_steps if steps is None else steps,
             cond=cond,
             generator=generator,
             clip_x0=diffusion.clip_x0,
-            x_T=None if x_T is None else x_T.reshape(shape),
+            x_T=None if x_T is None else x_T.reshape(shape),  # reshape copies an expanded x_T
             device=speaker_windows.device,
             dtype=speaker_windows.dtype,
             **options,

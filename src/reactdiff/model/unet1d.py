@@ -7,6 +7,7 @@ import torch
 import torch.nn.functional as F
 from torch import nn
 
+from reactdiff.model.condition import Condition
 from reactdiff.model.config import DenoiserConfig
 from reactdiff.model.layers import group_count, sinusoidal_embedding
 
@@ -94,7 +95,7 @@ class Level(nn.ModuleList):
 
 
 class UNet1D(nn.Module):
-    """``f(x_t (B, window, latent), t (B,), cond (B, cond_dim)) -> eps``.
+    """``f(x_t (B, window, latent), t (B,), cond: Condition) -> eps`` (uses ``cond.vector``).
 
     As in the paper the window's frames are the input channels and the latent dimensions the
     length axis; the condition vector is projected and added to the timestep embedding that every
@@ -103,6 +104,11 @@ class UNet1D(nn.Module):
 
     def __init__(self, config: DenoiserConfig, window: int, latent_dim: int):
         super().__init__()
+        if config.cross_attention:
+            raise ValueError(
+                "denoiser.cross_attention is a transformer-denoiser option; the unet1d denoiser takes the "
+                "condition vector only (set denoiser.cross_attention false, as the paper preset does)"
+            )
         levels = len(config.channel_mult)
         if latent_dim % 2 ** (levels - 1):
             raise ValueError(f"latent_dim {latent_dim} is not divisible by 2**{levels - 1} (denoiser.channel_mult)")
@@ -155,8 +161,8 @@ class UNet1D(nn.Module):
         # Zero-initialised output convolution: the untrained network predicts eps = 0.
         self.out = nn.Sequential(_norm(channels), nn.SiLU(), _zero(nn.Conv1d(channels, window, 3, padding=1)))
 
-    def forward(self, x_t: torch.Tensor, t: torch.Tensor, cond: torch.Tensor) -> torch.Tensor:
-        embedding = self.time_embed(sinusoidal_embedding(t, self.model_channels).to(x_t.dtype)) + self.cond_embed(cond)
+    def forward(self, x_t: torch.Tensor, t: torch.Tensor, cond: Condition) -> torch.Tensor:
+        embedding = self.time_embed(sinusoidal_embedding(t, self.model_channels).to(x_t.dtype)) + self.cond_embed(cond.vector)
         h = self.input_conv(x_t)
         # Keep every encoder activation for the matching decoder block (U-Net skip connections).
         skips = [h]
