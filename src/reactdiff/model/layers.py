@@ -25,6 +25,19 @@ def sinusoidal_embedding(positions: torch.Tensor, dim: int, max_period: float = 
     return embedding
 
 
+def attention(query: torch.Tensor, key: torch.Tensor, value: torch.Tensor) -> torch.Tensor:
+    """Multi-head attention over (B, heads, tokens, head_dim) tensors, no mask.
+
+    On CPUs an explicit softmax(Q K^T / sqrt(d)) V beats the fused kernel on the denoiser's short
+    token sequences (measured: 0.64 ms against 2.3 ms for 150 windows x 4 heads x 10 queries x 20
+    keys on 2 cores); elsewhere PyTorch's fused scaled_dot_product_attention wins.
+    """
+    if query.device.type == "cpu":
+        weights = (query @ key.transpose(-1, -2)) * query.shape[-1] ** -0.5
+        return weights.softmax(dim=-1) @ value
+    return torch.nn.functional.scaled_dot_product_attention(query, key, value)
+
+
 def mlp(in_dim: int, hidden_dim: int, out_dim: int) -> nn.Sequential:
     """Linear, LayerNorm, SiLU, Linear: the head shape the reference uses everywhere."""
     return nn.Sequential(

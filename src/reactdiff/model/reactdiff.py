@@ -223,7 +223,7 @@ class ReactDiffModel(nn.Module):
         if self.config.diffusion.prediction == "eps":
             return predicted
         # Coefficients in float64: 1 - abar is ~4e-5 at t = 0, where float32 keeps few digits.
-        abar = self.schedule.abar(t, x_t.to(torch.float64))
+        abar = self.schedule.abar(t, x_t, dtype=torch.float64)
         signal, noise = abar.sqrt().to(x_t.dtype), (1 - abar).sqrt().to(x_t.dtype)
         return (x_t - signal * predicted) / noise
 
