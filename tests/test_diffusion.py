@@ -141,3 +141,17 @@ def test_schedule_moves_with_its_module():
     schedule = NoiseSchedule(10)
     assert "alphas_cumprod" not in schedule.state_dict()
     assert schedule.to(torch.float32).alphas_cumprod.dtype == torch.float32
+
+
+@pytest.mark.parametrize("eta", [0.0, 1.0])
+def test_steps_from_an_x0_prediction_equal_steps_from_the_matching_eps(eta):
+    generator = torch.Generator().manual_seed(4)
+    x_t, eps, noise = (torch.randn(3, 5, generator=generator) for _ in range(3))
+    abar_t, abar_prev = 0.3, 0.7
+    x0 = predict_x0(x_t, eps, abar_t)
+    for step, options in ((ddim_step, {"eta": eta}), (ddpm_step, {})):
+        from_eps = step(x_t, eps, abar_t, abar_prev, noise=noise, **options)
+        from_x0 = step(x_t, x0, abar_t, abar_prev, noise=noise, prediction="x0", **options)
+        torch.testing.assert_close(from_x0, from_eps, rtol=1e-5, atol=1e-5)
+    with pytest.raises(ValueError, match="prediction"):
+        ddim_step(x_t, eps, abar_t, abar_prev, prediction="v")

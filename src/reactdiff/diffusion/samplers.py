@@ -1,4 +1,5 @@
-"""Samplers: plain functions of a denoiser callable ``denoise_fn(x_t, t, cond) -> eps``.
+"""Samplers: plain functions of a denoiser callable ``denoise_fn(x_t, t, cond)``, which predicts
+eps or x0 (the ``prediction`` argument says which).
 
 The condition is opaque to the samplers (a tensor, a dict, anything the denoiser takes), so one
 sampler serves every model. Every step sees one batched network call.
@@ -36,32 +37,40 @@ def ddim_sigma(abar_t: float, abar_prev: float, eta: float) -> float:
     return eta * ((1 - abar_prev) / (1 - abar_t) * (1 - abar_t / abar_prev)) ** 0.5
 
 
-def _clipped(x_t: torch.Tensor, eps: torch.Tensor, abar_t: float, clip_x0: float | None):
-    """Predicted x0, clipped if asked, and the eps consistent with it."""
-    x0 = predict_x0(x_t, eps, abar_t)
+def _clipped(x_t: torch.Tensor, output: torch.Tensor, abar_t: float, clip_x0: float | None, prediction: str):
+    """Predicted x0, clipped if asked, and the eps consistent with it, from the network's output
+    (eps or x0 by ``prediction``). Coefficients are Python floats (float64)."""
+    if prediction not in ("eps", "x0"):
+        raise ValueError(f"prediction must be 'eps' or 'x0', got {prediction!r}")
+    eps = output if prediction == "eps" else None
+    x0 = predict_x0(x_t, output, abar_t) if prediction == "eps" else output
     if clip_x0 is not None:
         x0 = x0.clamp(-clip_x0, clip_x0)
         # Re-derive eps from the clipped x0 so the step stays on the same DDIM trajectory family.
+        eps = None
+    if eps is None:
         eps = (x_t - abar_t**0.5 * x0) / (1 - abar_t) ** 0.5
     return x0, eps
 
 
 def ddim_step(
     x_t: torch.Tensor,
-    eps: torch.Tensor,
+    output: torch.Tensor,
     abar_t: float,
     abar_prev: float,
     eta: float = 0.0,
     noise: torch.Tensor | None = None,
     clip_x0: float | None = None,
+    prediction: str = "eps",
 ) -> torch.Tensor:
-    """One DDIM update from ``x_t`` to the previous (less noisy) respaced step.
+    """One DDIM update from ``x_t`` to the previous (less noisy) respaced step, given the network
+    ``output`` (eps, or x0 with ``prediction="x0"``).
 
     DDIM paper (Song et al. 2021) eq. 12:
     ``x_prev = sqrt(abar_prev) x0_pred + sqrt(1 - abar_prev - sigma^2) eps + sigma * noise``.
     ``abar_prev = 1`` is the final step and returns the predicted x0.
     """
-    x0, eps = _clipped(x_t, eps, abar_t, clip_x0)
+    x0, eps = _clipped(x_t, output, abar_t, clip_x0, prediction)
     sigma = ddim_sigma(abar_t, abar_prev, eta)
     # max(., 0) guards the square root against rounding when eta = 1 and abar_prev -> abar_t.
     direction = max(1 - abar_prev - sigma**2, 0.0) ** 0.5
@@ -75,18 +84,19 @@ def ddim_step(
 
 def ddpm_step(
     x_t: torch.Tensor,
-    eps: torch.Tensor,
+    output: torch.Tensor,
     abar_t: float,
     abar_prev: float,
     noise: torch.Tensor | None = None,
     clip_x0: float | None = None,
+    prediction: str = "eps",
 ) -> torch.Tensor:
     """One ancestral step: a draw from the posterior ``q(x_prev | x_t, x0_pred)`` (DDPM eq. 6-7).
 
     Works between any two steps of a respaced schedule (improved-diffusion's respacing): the
     per-step ``beta`` is ``1 - abar_t / abar_prev``.
     """
-    x0, _ = _clipped(x_t, eps, abar_t, clip_x0)
+    x0, _ = _clipped(x_t, output, abar_t, clip_x0, prediction)
     beta = 1 - abar_t / abar_prev
     mean = (abar_prev**0.5 * beta / (1 - abar_t)) * x0 + ((1 - beta) ** 0.5 * (1 - abar_prev) / (1 - abar_t)) * x_t
     variance = (1 - abar_prev) / (1 - abar_t) * beta
@@ -110,12 +120,12 @@ def _loop(step, denoise_fn, shape, schedule, steps, cond, generator, x_T, device
         abar_t = abars[t]
         abar_prev = 1.0 if is_last else abars[timesteps[index + 1]]
         t_batch = torch.full((x.shape[0],), t, device=x.device, dtype=torch.long)
-        eps = denoise_fn(x, t_batch, cond)
+        output = denoise_fn(x, t_batch, cond)
         # Deterministic samplers draw nothing, so the generator state and the cost stay untouched.
         noise = None
         if stochastic and not is_last:
             noise = draw_noise(x.shape, generator, x.device, x.dtype)
-        x = step(x, eps, abar_t, abar_prev, noise)
+        x = step(x, output, abar_t, abar_prev, noise)
     return x
 
 
@@ -132,14 +142,15 @@ def ddim_sample(
     x_T: torch.Tensor | None = None,
     device: torch.device | str | None = None,
     dtype: torch.dtype = torch.float32,
+    prediction: str = "eps",
 ) -> torch.Tensor:
     """DDIM sampling (Song et al. 2021) over ``steps`` respaced timesteps; eta = 0 is deterministic.
 
-    ``denoise_fn(x_t, t (B,), cond)`` predicts eps. Starts from ``x_T`` if given, else from noise
-    drawn with ``generator``. Returns x0 of ``shape``.
+    ``denoise_fn(x_t, t (B,), cond)`` predicts eps (or x0 with ``prediction="x0"``). Starts from
+    ``x_T`` if given, else from noise drawn with ``generator``. Returns x0 of ``shape``.
     """
-    def step(x, eps, abar_t, abar_prev, noise):
-        return ddim_step(x, eps, abar_t, abar_prev, eta=eta, noise=noise, clip_x0=clip_x0)
+    def step(x, output, abar_t, abar_prev, noise):
+        return ddim_step(x, output, abar_t, abar_prev, eta=eta, noise=noise, clip_x0=clip_x0, prediction=prediction)
 
     return _loop(step, denoise_fn, shape, schedule, steps, cond, generator, x_T, device, dtype, eta > 0)
 
@@ -156,10 +167,11 @@ def ddpm_sample(
     x_T: torch.Tensor | None = None,
     device: torch.device | str | None = None,
     dtype: torch.dtype = torch.float32,
+    prediction: str = "eps",
 ) -> torch.Tensor:
     """Ancestral DDPM sampling (Ho et al. 2020), over all training steps or a respaced subset."""
-    def step(x, eps, abar_t, abar_prev, noise):
-        return ddpm_step(x, eps, abar_t, abar_prev, noise=noise, clip_x0=clip_x0)
+    def step(x, output, abar_t, abar_prev, noise):
+        return ddpm_step(x, output, abar_t, abar_prev, noise=noise, clip_x0=clip_x0, prediction=prediction)
 
     steps = schedule.num_train_steps if steps is None else steps
     return _loop(step, denoise_fn, shape, schedule, steps, cond, generator, x_T, device, dtype, True)

@@ -51,10 +51,9 @@ class NoiseSchedule(nn.Module):
         # float64 keeps 1 - abar accurate near t = 0, where abar is within 1e-5 of one.
         self.register_buffer("alphas_cumprod", builders[kind](num_train_steps), persistent=False)
 
-    def abar(self, t: torch.Tensor, like: torch.Tensor, dtype: torch.dtype | None = None) -> torch.Tensor:
-        """``alphas_cumprod[t]`` shaped to broadcast against ``like`` (batch first), in ``dtype``
-        (default: ``like``'s)."""
-        values = self.alphas_cumprod.to(like.device)[t.to(like.device)].to(dtype or like.dtype)
+    def abar(self, t: torch.Tensor, like: torch.Tensor) -> torch.Tensor:
+        """``alphas_cumprod[t]`` shaped to broadcast against ``like`` (batch first), in its dtype."""
+        values = self.alphas_cumprod.to(like.device)[t.to(like.device)].to(like.dtype)
         return values.reshape(values.shape + (1,) * (like.dim() - values.dim()))
 
     def add_noise(self, x0: torch.Tensor, noise: torch.Tensor, t: torch.Tensor) -> torch.Tensor:

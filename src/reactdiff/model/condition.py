@@ -13,9 +13,9 @@ from reactdiff.model.layers import group_count
 class Condition(NamedTuple):
     """The condition a denoiser receives for a batch of windows (opaque to the samplers).
 
-    ``vector`` (B, cond_dim) is the paper's condition vector. ``tokens`` (B, S, width) are
-    per-frame speaker tokens that the transformer denoiser cross-attends to (None when the
-    configuration has no cross-attention).
+    ``vector`` (B, cond_dim) is the paper's condition vector. ``tokens`` (B, S, width) are speaker
+    tokens, one per ``patch_frames`` frames, that the transformer denoiser cross-attends to (None
+    when the configuration has no cross-attention).
     """
 
     vector: torch.Tensor

@@ -88,7 +88,7 @@ class DiffusionConfig:
     #: whose tokens are narrower than its patches cannot represent full-rank noise; predicting
     #: eps it leaves the part of the noise it cannot represent in every sample (jittery faces),
     #: predicting x0 it only has to represent the data (see docs/model.md for the measurements).
-    #: Samplers always receive eps (derived from x0 and x_t), so both work with every sampler.
+    #: Every sampler takes either (``prediction=`` argument of the samplers).
     prediction: Literal["eps", "x0"] = "x0"
     #: One initial noise window per sample, shared by all windows of the clip. With DDIM (eta 0)
     #: the initial noise decides *which* plausible listener a sample is; sharing it keeps that

@@ -216,17 +216,6 @@ class ReactDiffModel(nn.Module):
         loss = self.config.diffusion.loss_weight * l1
         return loss, {"loss": loss.item(), f"l1_{self.config.diffusion.prediction}": l1.item()}
 
-    def predict_eps(self, x_t: torch.Tensor, t: torch.Tensor, cond) -> torch.Tensor:
-        """The denoiser's output as eps, whatever it predicts (``diffusion.prediction``): the
-        samplers take eps, so they serve both kinds of model unchanged."""
-        predicted = self.denoiser(x_t, t, cond)
-        if self.config.diffusion.prediction == "eps":
-            return predicted
-        # Coefficients in float64: 1 - abar is ~4e-5 at t = 0, where float32 keeps few digits.
-        abar = self.schedule.abar(t, x_t, dtype=torch.float64)
-        signal, noise = abar.sqrt().to(x_t.dtype), (1 - abar).sqrt().to(x_t.dtype)
-        return (x_t - signal * predicted) / noise
-
     @torch.no_grad()
     def sample_windows(
         self,
@@ -271,7 +260,7 @@ class ReactDiffModel(nn.Module):
             x_T = per_sample.expand(-1, -1, num_windows, -1, -1)
         options = {"eta": diffusion.eta if eta is None else eta} if sampler == "ddim" else {}
         x0 = SAMPLERS[sampler](
-            self.predict_eps,
+            self.denoiser,
             shape,
             self.schedule,
             steps=diffusion.sample_steps if steps is None else steps,
@@ -281,6 +270,7 @@ class ReactDiffModel(nn.Module):
             x_T=None if x_T is None else x_T.reshape(shape),  # reshape copies an expanded x_T
             device=speaker_windows.device,
             dtype=speaker_windows.dtype,
+            prediction=diffusion.prediction,
             **options,
         )
         return self.denormalize_latent(x0).reshape(batch, num_samples, num_windows, self.window, -1)

@@ -17,7 +17,7 @@ def modulate(x: torch.Tensor, shift: torch.Tensor, scale: torch.Tensor) -> torch
 
 
 def heads(x: torch.Tensor, num_heads: int) -> torch.Tensor:
-    """(B, tokens, width) -> (B, heads, tokens, width / heads) for fused attention."""
+    """(B, tokens, width) -> (B, heads, tokens, width / heads), the layout :func:`attention` takes."""
     batch, tokens, width = x.shape
     return x.reshape(batch, tokens, num_heads, width // num_heads).transpose(1, 2)
 
@@ -74,7 +74,7 @@ class DiTBlock(nn.Module):
     def forward(self, x: torch.Tensor, conditioning: torch.Tensor, speaker_tokens: torch.Tensor | None = None) -> torch.Tensor:
         shift1, scale1, gate1, shift2, scale2, gate2 = self.modulation(conditioning).chunk(6, dim=-1)
         batch, tokens, width = x.shape
-        # (B, tokens, 3 * width) -> three (B, heads, tokens, head_dim) tensors for fused attention.
+        # (B, tokens, 3 * width) -> three (B, heads, tokens, head_dim) tensors.
         qkv = self.qkv(modulate(self.norm1(x), shift1, scale1))
         q, k, v = qkv.reshape(batch, tokens, 3, self.num_heads, width // self.num_heads).permute(2, 0, 3, 1, 4)
         attended = attention(q, k, v).transpose(1, 2).reshape(batch, tokens, width)
@@ -85,7 +85,8 @@ class DiTBlock(nn.Module):
 
 
 class TransformerDenoiser(nn.Module):
-    """``f(x_t (B, window, latent), t (B,), cond: Condition) -> eps`` (same shape as x_t).
+    """``f(x_t (B, window, latent), t (B,), cond: Condition) -> eps or x0`` (``diffusion.prediction``;
+    same shape as x_t).
 
     A window is cut into tokens of ``patch_frames`` consecutive frames (each token sees
     ``patch_frames * latent`` numbers), so the cost per window stays a few million multiply-adds:

@@ -95,7 +95,7 @@ class Level(nn.ModuleList):
 
 
 class UNet1D(nn.Module):
-    """``f(x_t (B, window, latent), t (B,), cond: Condition) -> eps`` (uses ``cond.vector``).
+    """``f(x_t (B, window, latent), t (B,), cond: Condition) -> eps or x0`` (uses ``cond.vector``).
 
     As in the paper the window's frames are the input channels and the latent dimensions the
     length axis; the condition vector is projected and added to the timestep embedding that every
