@@ -8,6 +8,8 @@ Every timed case runs in its own subprocess so its peak resident memory (``ru_ma
 Training cases time full optimizer steps (forward, backward, clipping, AdamW, EMA) at the default
 batch size and crop on random tensors shaped like the data (emotion 25, 3DMM 58, MFCC 26 per
 frame); data loading is not included (the store is memory-mapped and cheap next to a step).
+Stage 2 steps start from latents encoded once, as its training does (the one-off encoding of the
+training clips is not a per-step cost).
 Generation cases time ``ReactDiff.generate`` / ``generate_batch`` (10 reactions x 750 frames,
 20 DDIM steps) with randomly initialised weights: the cost does not depend on their values.
 """
@@ -81,6 +83,11 @@ def run_case(case: str, preset: str, device_name: str, repeats: int) -> dict:
         ema = EMA(model, config.ema_decay)
         objective = Objective(model, stage).train()
         batch = {role: random_streams(config.batch_size, config.crop_frames, device) for role in ("speaker", "listener")}
+        if case == "train_diffusion":
+            # Stage 2 trains on latents encoded once per clip (train.diffusion.LatentWindows), so a
+            # step is the condition encoder and the denoiser only.
+            speaker, listener = (model.encode_windows(batch[role]) for role in ("speaker", "listener"))
+            batch = {"speaker": {"condition": model.condition_windows(speaker)}, "listener": {"latent": listener}}
 
         def step():
             loss, _ = objective(batch, torch.Generator(device=device).manual_seed(0))
@@ -90,7 +97,7 @@ def run_case(case: str, preset: str, device_name: str, repeats: int) -> dict:
             optimizer.step()
             ema.update(model)
 
-        unit = f"step (batch {config.batch_size} x {config.crop_frames} frames)"
+        unit = f"step (batch {config.batch_size} x {config.crop_frames} frames{', cached latents' if case == 'train_diffusion' else ''})"
     else:
         from reactdiff.pipeline import ReactDiff
 

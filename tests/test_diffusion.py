@@ -155,3 +155,16 @@ def test_steps_from_an_x0_prediction_equal_steps_from_the_matching_eps(eta):
         torch.testing.assert_close(from_x0, from_eps, rtol=1e-5, atol=1e-5)
     with pytest.raises(ValueError, match="prediction"):
         ddim_step(x_t, eps, abar_t, abar_prev, prediction="v")
+
+
+@pytest.mark.parametrize("prediction", ["eps", "x0"])
+@pytest.mark.parametrize("eta", [0.0, 0.5])
+def test_folded_ddim_step_equals_the_textbook_step(prediction, eta):
+    """Unclipped DDIM steps fold their coefficients; a clip no value reaches takes the textbook
+    path (x0 and eps explicitly, DDIM eq. 12), which must give the same step."""
+    generator = torch.Generator().manual_seed(5)
+    x_t, output, noise = (torch.randn(4, 6, generator=generator) for _ in range(3))
+    for abar_t, abar_prev in ((0.05, 0.2), (0.3, 0.7), (0.9, 1.0)):
+        folded = ddim_step(x_t, output, abar_t, abar_prev, eta=eta, noise=noise, prediction=prediction)
+        textbook = ddim_step(x_t, output, abar_t, abar_prev, eta=eta, noise=noise, prediction=prediction, clip_x0=1e30)
+        torch.testing.assert_close(folded, textbook, rtol=1e-5, atol=1e-5)

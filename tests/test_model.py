@@ -164,10 +164,11 @@ def perturbed(speaker, window):
     return changed
 
 
-@pytest.mark.parametrize("context", [1, 2])
-@pytest.mark.parametrize("online", [True, False])
-def test_generated_windows_see_exactly_their_speaker_context(online, context):
-    model = tiny_model(online=online, context_windows=context)
+@pytest.mark.parametrize(
+    ("online", "context", "lookahead"), [(True, 1, 0), (True, 2, 0), (False, 1, 0), (False, 2, 0), (False, 2, 1), (False, 1, 2)]
+)
+def test_generated_windows_see_exactly_their_speaker_context(online, context, lookahead):
+    model = tiny_model(online=online, context_windows=context, lookahead_windows=lookahead)
     for parameter in model.denoiser.parameters():
         torch.nn.init.normal_(parameter, std=0.05)
     speaker = person(batch=1)
@@ -175,9 +176,9 @@ def test_generated_windows_see_exactly_their_speaker_context(online, context):
     for changed_window in range(3):
         changed = generated_listener(model, perturbed(speaker, changed_window))
         for window in range(3):
-            # Window w is conditioned on speaker windows w - shift - context + 1 .. w - shift.
+            # Window w is conditioned on speaker windows w - shift - context + 1 .. w - shift + lookahead.
             last_seen = window - int(online)
-            sees = last_seen - context < changed_window <= last_seen
+            sees = last_seen - context < changed_window <= last_seen + lookahead
             if sees:
                 # A change must be clear, not rounding noise.
                 assert (changed[:, window] - base[:, window]).abs().max().item() > 1e-3, (window, changed_window)
@@ -211,9 +212,11 @@ def test_stats_required_and_bad_inputs_named():
     with pytest.raises(ValueError, match="'mfcc'"):
         model.encode({"emotion": person()["emotion"], "3dmm": person()["3dmm"]})
     with pytest.raises(ValueError, match="online generation needs autoencoder.context_frames"):
-        config = tiny_config(online=True)
+        config = tiny_config(online=True, lookahead_windows=0)
         whole_sequence = dataclasses.replace(config.autoencoder, context_frames=0)
         build_model(dataclasses.replace(config, autoencoder=whole_sequence), DIMS, KINDS)
+    with pytest.raises(ValueError, match="lookahead_windows must be 0 online"):
+        build_model(tiny_config(online=True, lookahead_windows=1), DIMS, KINDS)
     with pytest.raises(ValueError, match="not in the feature store"):
         build_model(dataclasses.replace(tiny_config(), streams=("emotion", "wav2vec2")), DIMS, KINDS)
 
@@ -240,7 +243,7 @@ def test_presets_build_with_their_published_sizes():
 
 
 def test_window_by_window_generation_equals_the_clip_call():
-    model = tiny_model(online=True, context_windows=2)
+    model = tiny_model(online=True, context_windows=2, lookahead_windows=0)
     for parameter in model.denoiser.parameters():
         torch.nn.init.normal_(parameter, std=0.05)
     speaker = person(batch=1)

@@ -114,14 +114,52 @@ def test_autoencoder_stage_trains_only_the_autoencoder():
 
 def test_diffusion_training_lowers_loss_and_keeps_the_autoencoder_frozen():
     model = tiny_model()
-    batch = fixed_batch()
+    streams = fixed_batch()
     with torch.no_grad():
-        model.set_latent_stats(model.encode(batch["speaker"]).reshape(-1, 8))
+        model.set_latent_stats(model.encode(streams["speaker"]).reshape(-1, 8))
+    # Stage 2 trains on latents encoded once (LatentWindows items), not on the streams.
+    speaker, listener = model.encode_windows(streams["speaker"]), model.encode_windows(streams["listener"])
+    batch = {"speaker": {"condition": model.condition_windows(speaker)}, "listener": {"latent": listener}}
     frozen = {name: p.clone() for name, p in model.autoencoder.named_parameters()}
     before, after = _fit(DiffusionStage(), model, batch, steps=8, lr=3e-3, noise_seed=1)
     assert after < before
     for name, parameter in model.autoencoder.named_parameters():
         assert torch.equal(parameter, frozen[name]), name
+
+
+def test_latent_windows_give_the_loss_of_the_whole_clips(tmp_path):
+    """Stage-2 items from latents encoded once: a val item's loss equals the loss computed from its
+    streams, and train crops are window-aligned slices that keep the real previous speaker window."""
+    from reactdiff.data.dataset import ReactPairDataset
+    from reactdiff.train.diffusion import LatentWindows
+    from reactdiff.train.loop import collate
+
+    root = random_corpus(tmp_path)
+    model = tiny_model().eval()
+    with torch.no_grad():
+        model.set_latent_stats(torch.randn(64, 8))
+    names = tuple(STREAMS)
+    val = ReactPairDataset(root, "val", names)
+    items = LatentWindows(model, val, torch.device("cpu"))
+    batch = collate([items[0], items[1]], torch.device("cpu"))
+    clips = collate([val[0], val[1]], torch.device("cpu"))
+    with torch.no_grad():
+        cached, _ = model.window_loss(batch["speaker"]["condition"], batch["listener"]["latent"], torch.Generator().manual_seed(3))
+        direct, _ = model.diffusion_loss(clips["speaker"], clips["listener"], torch.Generator().manual_seed(3))
+    torch.testing.assert_close(cached, direct)
+
+    train = LatentWindows(model, ReactPairDataset(root, "train", names, train=True, crop_frames=100), torch.device("cpu"))
+    whole = model.condition_windows(train.latents[train.pairs[0].speaker][None])[0]
+    listener = train.latents[train.pairs[0].listener]
+    starts = set()
+    for _ in range(40):
+        item = train[0]
+        assert item["listener"]["latent"].shape == (2, 50, 8)
+        start = next(s for s in range(listener.shape[0] - 1) if torch.equal(listener[s : s + 2], item["listener"]["latent"]))
+        assert torch.equal(item["speaker"]["condition"], whole[start : start + 2])
+        starts.add(start)
+    assert len(starts) > 1 and max(starts) > 0  # random crops, and later crops see a real previous window
+    assert torch.count_nonzero(whole[max(starts)]) == whole[max(starts)].numel()
 
 
 def test_schedule_warms_up_linearly_then_decays_at_budget_fractions():

@@ -57,6 +57,18 @@ class ReactPairDataset(Dataset):
                 if not self.store.has(stream, self._key(clip)):
                     raise DataError(self.store.path(stream, self._key(clip)), f"missing; run `reactdiff prepare {self.layout.root} --streams {' '.join(self.streams)}`")
 
+    @classmethod
+    def val_split(cls, root: str | Path, streams: tuple[str, ...] | list[str]) -> "ReactPairDataset | None":
+        """The VAL split (full clips, evaluation order), or None when the dataset has no val pairs."""
+        if not (Path(root) / "val.csv").is_file():
+            return None
+        dataset = cls(root, "val", streams, train=False)
+        return dataset if len(dataset) else None
+
+    def clip(self, clip: str) -> dict[str, torch.Tensor]:
+        """Every stream of one clip of this split, the first 750 frames: ``{stream: (750, D)}``."""
+        return self._person(clip, 0, CLIP_FRAMES)
+
     def _key(self, clip: str) -> str:
         return f"{self.split}/{clip}"
 

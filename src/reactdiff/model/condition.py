@@ -7,19 +7,23 @@ from typing import NamedTuple
 import torch
 from torch import nn
 
-from reactdiff.model.layers import group_count
+from reactdiff.model.layers import group_count, split_heads
 
 
 class Condition(NamedTuple):
     """The condition a denoiser receives for a batch of windows (opaque to the samplers).
 
-    ``vector`` (B, cond_dim) is the paper's condition vector. ``tokens`` (B, S, width) are speaker
-    tokens, one per ``patch_frames`` frames, that the transformer denoiser cross-attends to (None
-    when the configuration has no cross-attention).
+    ``vector`` (B, cond_dim) is the paper's condition vector. ``tokens`` (B, heads, S, width /
+    heads) are speaker tokens, one per ``patch_frames`` frames, that the transformer denoiser
+    cross-attends to, laid out per attention head once so that no denoising step has to re-layout
+    them; ``aligned`` (B, window / patch_frames, width) are those of the speaker window aligned
+    with the listener window (its own offline, the one before online), which it adds token by
+    token (both None when the configuration has no cross-attention).
     """
 
     vector: torch.Tensor
     tokens: torch.Tensor | None = None
+    aligned: torch.Tensor | None = None
 
     def repeat_samples(self, batch: int, num_samples: int) -> "Condition":
         """(B * W, ...) -> (B * K * W, ...): the K samples of a speaker share its condition, samples-major."""
@@ -30,7 +34,7 @@ class Condition(NamedTuple):
             per_speaker = value.reshape(batch, 1, -1, *value.shape[1:])
             return per_speaker.expand(-1, num_samples, *per_speaker.shape[2:]).reshape(-1, *value.shape[1:])
 
-        return Condition(repeat(self.vector), repeat(self.tokens))
+        return Condition(*(repeat(value) for value in self))
 
 
 class ConditionEncoder(nn.Module):
@@ -44,7 +48,19 @@ class ConditionEncoder(nn.Module):
     per denoising step.
     """
 
-    def __init__(self, frames: int, latent_dim: int, cond_dim: int, token_patch: int = 0, token_dim: int = 0):
+    def __init__(
+        self,
+        frames: int,
+        latent_dim: int,
+        cond_dim: int,
+        token_patch: int = 0,
+        token_dim: int = 0,
+        token_heads: int = 1,
+        aligned_window: tuple[int, int] = (0, 0),
+    ):
+        """``aligned_window = (index, window)``: the aligned speaker window is frames
+        ``index * window .. (index + 1) * window`` of the context; ``token_heads``: the attention
+        heads the tokens are laid out for."""
         super().__init__()
         # At least 8 channels per group: a group of one channel normalises every input to zero.
         groups = group_count(cond_dim, preferred=max(1, min(32, cond_dim // 8)))
@@ -58,6 +74,9 @@ class ConditionEncoder(nn.Module):
             self.token_in = nn.Linear(token_patch * latent_dim, token_dim)
             self.token_position = nn.Parameter(torch.randn(1, frames // token_patch, token_dim) * 0.02)
             self.token_norm = nn.LayerNorm(token_dim)
+            self.token_heads = token_heads
+            index, window = aligned_window
+            self.aligned = slice(index * window // token_patch, (index + 1) * window // token_patch)
 
     def forward(self, speaker_frames: torch.Tensor) -> Condition:
         vector = self.vector(speaker_frames)
@@ -65,4 +84,5 @@ class ConditionEncoder(nn.Module):
             return Condition(vector)
         batch, frames, latent = speaker_frames.shape
         patches = speaker_frames.reshape(batch, frames // self.token_patch, self.token_patch * latent)
-        return Condition(vector, self.token_norm(self.token_in(patches) + self.token_position))
+        tokens = self.token_norm(self.token_in(patches) + self.token_position)
+        return Condition(vector, split_heads(tokens, self.token_heads).contiguous(), tokens[:, self.aligned])

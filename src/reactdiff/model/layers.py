@@ -25,6 +25,12 @@ def sinusoidal_embedding(positions: torch.Tensor, dim: int, max_period: float = 
     return embedding
 
 
+def split_heads(x: torch.Tensor, num_heads: int) -> torch.Tensor:
+    """(B, tokens, width) -> (B, heads, tokens, width / heads), the layout :func:`attention` takes (a view)."""
+    batch, tokens, width = x.shape
+    return x.reshape(batch, tokens, num_heads, width // num_heads).transpose(1, 2)
+
+
 def attention(query: torch.Tensor, key: torch.Tensor, value: torch.Tensor) -> torch.Tensor:
     """Multi-head attention over (B, heads, tokens, head_dim) tensors, no mask.
 

@@ -21,7 +21,7 @@ def paper_config() -> ModelConfig:
             name="unet1d", cond_dim=1024, cross_attention=False, model_channels=256, channel_mult=(1, 2, 4, 8), num_res_blocks=2,
             attention_levels=(2, 4, 8), unet_heads=4,
         ),
-        diffusion=DiffusionConfig(context_windows=1, prediction="eps", clip_noise=False),
+        diffusion=DiffusionConfig(context_windows=1, lookahead_windows=0, prediction="eps", clip_noise=False),
     )
 
 

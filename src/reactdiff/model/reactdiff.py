@@ -56,7 +56,7 @@ class ReactDiffModel(nn.Module):
 
     Build with :func:`reactdiff.model.build_model`. Stage 1 trains ``model.autoencoder`` with
     :meth:`autoencoder_loss`; then :meth:`set_latent_stats`; stage 2 trains
-    :meth:`diffusion_parameters` with :meth:`diffusion_loss` (the autoencoder stays frozen).
+    :meth:`diffusion_parameters` with :meth:`window_loss` (the autoencoder stays frozen).
     """
 
     def __init__(self, config: ModelConfig, stream_dims: dict[str, int], stream_kinds: dict[str, str]):
@@ -84,16 +84,27 @@ class ReactDiffModel(nn.Module):
             {name: stream_dims[name] for name in self.streams},
             {name: stream_kinds.get(name, "") for name in self.streams},
         )
-        if config.diffusion.context_windows < 1:
-            raise ValueError(f"diffusion.context_windows must be at least 1, got {config.diffusion.context_windows}")
+        diffusion = config.diffusion
+        if diffusion.context_windows < 1:
+            raise ValueError(f"diffusion.context_windows must be at least 1, got {diffusion.context_windows}")
+        if diffusion.lookahead_windows < 0 or (diffusion.online and diffusion.lookahead_windows):
+            raise ValueError(
+                f"diffusion.lookahead_windows must be 0 online and >= 0 offline, got {diffusion.lookahead_windows} "
+                f"(online {diffusion.online}): online generation never sees later speaker windows; "
+                "set --model.diffusion.lookahead_windows 0"
+            )
+        #: How many speaker windows each listener window is conditioned on.
+        self.condition_span = diffusion.context_windows + diffusion.lookahead_windows
         # Stage-2 networks: trained while the autoencoder above stays frozen.
         denoiser = config.denoiser
         self.condition_encoder = ConditionEncoder(
-            config.diffusion.context_windows * self.window,
+            self.condition_span * self.window,
             latent,
             denoiser.cond_dim,
             token_patch=denoiser.patch_frames if denoiser.cross_attention else 0,
             token_dim=denoiser.width,
+            token_heads=denoiser.num_heads,
+            aligned_window=(diffusion.context_windows - 1, self.window),
         )
         if config.denoiser.name not in DENOISERS:
             raise ValueError(f"unknown denoiser {config.denoiser.name!r}; choose from {sorted(DENOISERS)}")
@@ -165,18 +176,27 @@ class ReactDiffModel(nn.Module):
 
     def condition_windows(self, speaker_windows: torch.Tensor) -> torch.Tensor:
         """The speaker latent frames each listener window is conditioned on, from the speaker's
-        latent windows (raw, B x W x window x latent): (B, W, context_windows * window, latent).
+        latent windows (raw, B x W x window x latent): (B, W, condition_span * window, latent),
+        ``condition_span = context_windows + lookahead_windows``.
 
-        Offline: windows w - context_windows + 1 .. w. Online: one window earlier (ending at
-        w - 1), so no listener window depends on speaker frames at or after its own start. Windows
-        before the clip are zero latents.
+        Offline: windows w - context_windows + 1 .. w + lookahead_windows. Online: windows
+        w - context_windows .. w - 1, so no listener window depends on speaker frames at or after
+        its own start. Windows before or after the clip are zero latents.
         """
         diffusion = self.config.diffusion
-        context, num_windows = diffusion.context_windows, speaker_windows.shape[1]
-        pad = context - 1 + int(diffusion.online)
-        padded = torch.cat([speaker_windows.new_zeros(speaker_windows.shape[0], pad, *speaker_windows.shape[2:]), speaker_windows], dim=1)
-        # Window w of the output takes padded windows w .. w + context - 1 (original w - pad .. w - pad + context - 1).
-        frames = torch.stack([padded[:, start : start + num_windows] for start in range(context)], dim=2)
+        num_windows = speaker_windows.shape[1]
+        before = diffusion.context_windows - 1 + int(diffusion.online)
+        zeros = speaker_windows.new_zeros
+        padded = torch.cat(
+            [
+                zeros(speaker_windows.shape[0], before, *speaker_windows.shape[2:]),
+                speaker_windows,
+                zeros(speaker_windows.shape[0], diffusion.lookahead_windows, *speaker_windows.shape[2:]),
+            ],
+            dim=1,
+        )
+        # Window w of the output takes padded windows w .. w + span - 1 (original w - before .. w - before + span - 1).
+        frames = torch.stack([padded[:, start : start + num_windows] for start in range(self.condition_span)], dim=2)
         return frames.flatten(2, 3)
 
     def diffusion_parameters(self) -> list[nn.Parameter]:
@@ -188,25 +208,39 @@ class ReactDiffModel(nn.Module):
             raise RuntimeError("latent statistics are not set: call set_latent_stats after stage 1")
 
     # ----- stage 2 -------------------------------------------------------------------------
+    @torch.no_grad()
+    def encode_windows(self, streams: dict[str, torch.Tensor]) -> torch.Tensor:
+        """Raw latent windows (B, W, window, latent) of whole clips, as stage 2 sees them: the
+        frozen encoder without gradients and without dropout; T must be a multiple of the window."""
+        with _eval_mode(self.autoencoder):
+            return self.to_windows(self.encode(streams))
+
     def diffusion_loss(
         self,
         speaker_streams: dict[str, torch.Tensor],
         listener_streams: dict[str, torch.Tensor],
         generator: torch.Generator | None = None,
     ) -> tuple[torch.Tensor, dict[str, float]]:
-        """L1 loss of the denoiser's prediction (eps or x0, ``diffusion.prediction``) on the
-        listener's latent windows given the speaker's.
+        """:meth:`window_loss` of whole clips given as feature streams (encodes both sides)."""
+        speaker = self.condition_windows(self.encode_windows(speaker_streams))
+        return self.window_loss(speaker, self.encode_windows(listener_streams), generator)
 
-        Both sides go through the frozen encoder without gradients and without dropout; T must be
-        a multiple of the window.
+    def window_loss(
+        self,
+        speaker_condition: torch.Tensor,
+        listener_windows: torch.Tensor,
+        generator: torch.Generator | None = None,
+    ) -> tuple[torch.Tensor, dict[str, float]]:
+        """L1 loss of the denoiser's prediction (eps or x0, ``diffusion.prediction``) on listener
+        latent windows (B, W, window, latent) given the speaker frames each is conditioned on
+        (B, W, condition_span * window, latent; :meth:`condition_windows`). Raw latents: both are
+        normalised here. Stage-2 training passes latents encoded once per clip (see
+        ``reactdiff.train.diffusion.LatentWindows``).
         """
         self._require_stats()
-        with torch.no_grad(), _eval_mode(self.autoencoder):
-            speaker = self.condition_windows(self.to_windows(self.encode(speaker_streams)))
-            listener = self.normalize_latent(self.to_windows(self.encode(listener_streams)))
         # Windows become the batch: (B, W, window, latent) -> (B * W, window, latent).
-        x0 = listener.flatten(0, 1)
-        cond = self.condition_encoder(self.normalize_latent(speaker).flatten(0, 1))
+        x0 = self.normalize_latent(listener_windows).flatten(0, 1)
+        cond = self.condition_encoder(self.normalize_latent(speaker_condition).flatten(0, 1))
         # One timestep per window, uniform over the training steps; L1 as the reference.
         t = self.schedule.sample_timesteps(x0.shape[0], generator=generator)
         noise = draw_noise(x0.shape, generator, x0.device, x0.dtype)
@@ -228,7 +262,7 @@ class ReactDiffModel(nn.Module):
         x_T: torch.Tensor | None = None,
     ) -> torch.Tensor:
         """Generate listener latent windows (B, K, W, window, latent) from the speaker latent frames
-        (B, W, context_windows * window, latent) each is conditioned on (raw latents, not normalised).
+        (B, W, condition_span * window, latent) each is conditioned on (raw latents, not normalised).
 
         Window w of the output is conditioned on entry w of the input: ``condition_windows`` builds
         them for a clip (``sample`` does); a stream passes the latest complete speaker windows.
@@ -243,11 +277,11 @@ class ReactDiffModel(nn.Module):
         if sampler not in SAMPLERS:
             raise ValueError(f"unknown sampler {sampler!r}; choose from {sorted(SAMPLERS)}")
         batch, num_windows = speaker_windows.shape[:2]
-        expected = self.config.diffusion.context_windows * self.window
+        expected = self.condition_span * self.window
         if speaker_windows.shape[2] != expected:
             raise ValueError(
                 f"speaker condition has {speaker_windows.shape[2]} frames per window; this model conditions on "
-                f"{expected} (diffusion.context_windows x window): build it with condition_windows"
+                f"{expected} ((diffusion.context_windows + lookahead_windows) x window): build it with condition_windows"
             )
         # The condition is computed once and shared by the K samples and every denoising step.
         cond = self.condition_encoder(self.normalize_latent(speaker_windows).flatten(0, 1)).repeat_samples(batch, num_samples)

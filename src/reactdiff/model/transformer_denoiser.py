@@ -8,18 +8,12 @@ from torch import nn
 
 from reactdiff.model.condition import Condition
 from reactdiff.model.config import DenoiserConfig
-from reactdiff.model.layers import attention, sinusoidal_embedding
+from reactdiff.model.layers import attention, sinusoidal_embedding, split_heads
 
 
 def modulate(x: torch.Tensor, shift: torch.Tensor, scale: torch.Tensor) -> torch.Tensor:
     """Adaptive LayerNorm modulation (DiT): per-sample shift and scale broadcast over tokens."""
     return x * (1 + scale[:, None]) + shift[:, None]
-
-
-def heads(x: torch.Tensor, num_heads: int) -> torch.Tensor:
-    """(B, tokens, width) -> (B, heads, tokens, width / heads), the layout :func:`attention` takes."""
-    batch, tokens, width = x.shape
-    return x.reshape(batch, tokens, num_heads, width // num_heads).transpose(1, 2)
 
 
 class CrossAttention(nn.Module):
@@ -41,9 +35,9 @@ class CrossAttention(nn.Module):
         nn.init.zeros_(self.proj.bias)
 
     def forward(self, x: torch.Tensor, speaker_tokens: torch.Tensor) -> torch.Tensor:
-        query = heads(self.query(self.norm(x)), self.num_heads)
-        memory = heads(speaker_tokens, self.num_heads)
-        attended = attention(query, memory, memory)
+        """``speaker_tokens``: (B, heads, S, width / heads), as :class:`Condition` holds them."""
+        query = split_heads(self.query(self.norm(x)), self.num_heads)
+        attended = attention(query, speaker_tokens, speaker_tokens)
         return x + self.proj(attended.transpose(1, 2).reshape(x.shape))
 
 
@@ -139,10 +133,10 @@ class TransformerDenoiser(nn.Module):
         # (B, window, latent) -> (B, window / patch, patch * latent): consecutive frames form a token.
         tokens = self.patch_in(x_t.reshape(batch, -1, self.patch_frames * self.latent_dim)) + self.position
         if self.cross_attention:
-            # The latest window of speaker tokens is also added token by token: a direct path from
+            # The aligned window of speaker tokens is also added token by token: a direct path from
             # what the speaker does at (or, online, one window before) each moment, which the blocks
             # then shift by the few tokens of a reaction lag. Computed once per window, not per step.
-            tokens = tokens + cond.tokens[:, -tokens.shape[1] :]
+            tokens = tokens + cond.aligned
         time = sinusoidal_embedding(t, self.time_embed[0].in_features).to(x_t.dtype)
         conditioning = F.silu(self.time_embed(time) + self.cond_embed(cond.vector))
         for block in self.blocks:
@@ -150,4 +144,4 @@ class TransformerDenoiser(nn.Module):
         # Final adaLN then the linear un-patching back to (B, window, latent).
         shift, scale = self.final_modulation(conditioning).chunk(2, dim=-1)
         out = self.patch_out(modulate(self.final_norm(tokens), shift, scale))
-        return out.reshape(batch, self.window, self.latent_dim) + self.skip_gate(conditioning)[:, None] * x_t
+        return torch.addcmul(out.reshape(batch, self.window, self.latent_dim), self.skip_gate(conditioning)[:, None], x_t)

@@ -11,6 +11,7 @@ import math
 import torch
 from torch import nn
 
+from reactdiff.data.dataset import ReactPairDataset
 from reactdiff.model.config import ModelConfig
 
 #: Store streams that are the reconstruction targets (and the model's output names).
@@ -38,6 +39,11 @@ class AutoencoderStage:
         model.requires_grad_(False)
         model.autoencoder.requires_grad_(True)
         return [p for p in model.parameters() if p.requires_grad]
+
+    def datasets(self, model: nn.Module, data_root, streams: tuple[str, ...], crop_frames: int, device: torch.device):
+        """Train (random crops, both directions) and val (full clips; None when there is none) pairs."""
+        train = ReactPairDataset(data_root, "train", streams, train=True, crop_frames=crop_frames)
+        return train, ReactPairDataset.val_split(data_root, streams)
 
     def loss(self, model: nn.Module, batch: dict, generator: torch.Generator | None):
         persons = {name: torch.cat([batch["speaker"][name], batch["listener"][name]]) for name in batch["speaker"]}

@@ -60,7 +60,8 @@ def pick_device(name: str) -> torch.device:
 
 
 def collate(items: list[dict], device: torch.device) -> dict:
-    """Stack dataset items into ``{"speaker": {stream: (B, T, D)}, "listener": {...}}``."""
+    """Stack dataset items into ``{"speaker": {name: (B, ...)}, "listener": {...}}`` (names are
+    feature streams in stage 1, cached latents in stage 2)."""
     return {
         role: {name: torch.stack([item[role][name] for item in items]).to(device) for name in items[0][role]}
         for role in ("speaker", "listener")
@@ -158,8 +159,7 @@ def train(
     if has_last:
         step, elapsed_before, best_val = _resume(last_dir, model, optimizer, ema, context, config)
 
-    dataset = ReactPairDataset(data_root, "train", tuple(streams), train=True, crop_frames=config.crop_frames)
-    val_dataset = _val_dataset(ReactPairDataset, data_root, tuple(streams))
+    dataset, val_dataset = stage.datasets(model, data_root, tuple(streams), config.crop_frames, device)
     sampler = DistributedSampler(
         dataset, num_replicas=context.world_size, rank=context.rank, shuffle=True, seed=config.seed, drop_last=True
     )
@@ -289,14 +289,6 @@ def validate(stage, model: nn.Module, dataset, config: TrainConfig, device: torc
             count += len(items)
     model.train(was_training)
     return total / max(count, 1)
-
-
-def _val_dataset(dataset_cls, data_root: Path, streams: tuple[str, ...]):
-    """The VAL split (full clips, evaluation order), or None when the dataset has no val pairs."""
-    if not (data_root / "val.csv").is_file():
-        return None
-    dataset = dataset_cls(data_root, "val", streams, train=False)
-    return dataset if len(dataset) else None
 
 
 def _stats_dataset(dataset_cls, data_root: Path, streams: tuple[str, ...]):
