@@ -56,13 +56,37 @@ def test_autoencoder_checkpoint_is_not_a_generator(tmp_path):
         ReactDiff.from_checkpoint(tmp_path / "ckpt")
 
 
-def test_resume_continues_exactly(tmp_path, monkeypatch):
+def _stage_setup(stage: str, data, tmp_path):
+    """(stage object, a model factory for a fresh run) for ``stage``; stage 2 starts from a
+    freshly trained stage-1 checkpoint, as ``reactdiff train diffusion`` does."""
+    if stage == "autoencoder":
+        return AutoencoderStage(), lambda: None
+    from reactdiff.train.diffusion import DiffusionStage, load_autoencoder
+
+    train(AutoencoderStage(), tiny_train_config(steps=2, val_every=2), data, tmp_path / "ae")
+    autoencoder = load_checkpoint(tmp_path / "ae" / "best")
+
+    def fresh_model():
+        model = tiny_model()
+        load_autoencoder(model, autoencoder)
+        return model
+
+    return DiffusionStage(), fresh_model
+
+
+@pytest.mark.parametrize("stage", ["autoencoder", "diffusion"])
+def test_resume_continues_exactly(tmp_path, monkeypatch, stage):
     # Two pairs = 4 items = 2 batches: the 4 steps cross an epoch boundary.
     data = random_corpus(tmp_path / "data", pairs={"train": 2, "val": 1})
+    stage_object, fresh_model = _stage_setup(stage, data, tmp_path)
     # Validation every step (it must not disturb the RNG), a checkpoint every 2 steps, and an LR
     # decay half-way, so optimizer, schedule, EMA, data order and RNG all have to resume right.
-    config = tiny_train_config(steps=4, val_every=1, checkpoint_every=2, **{"optim.warmup_steps": 2, "optim.milestones": [0.5]})
-    train(AutoencoderStage(), config, data, tmp_path / "straight")
+    # Stage 2 crops 2 of the 15 cached latent windows per item: the crops must resume too.
+    config = tiny_train_config(
+        stage, steps=4, val_every=1, checkpoint_every=2, crop_frames=100 if stage == "diffusion" else 50,
+        **{"optim.warmup_steps": 2, "optim.milestones": [0.5]},
+    )
+    train(stage_object, config, data, tmp_path / "straight", model=fresh_model())
 
     def interrupt_after_step_2(directory, **kwargs):
         saved = save_checkpoint(directory, **kwargs)
@@ -72,10 +96,11 @@ def test_resume_continues_exactly(tmp_path, monkeypatch):
 
     monkeypatch.setattr(loop, "save_checkpoint", interrupt_after_step_2)
     with pytest.raises(KeyboardInterrupt):
-        train(AutoencoderStage(), config, data, tmp_path / "resumed")
+        train(stage_object, config, data, tmp_path / "resumed", model=fresh_model())
     monkeypatch.undo()
     assert load_checkpoint(tmp_path / "resumed" / "last").step == 2
-    train(AutoencoderStage(), config, data, tmp_path / "resumed", resume=True)
+    # Resumed as the CLI does: the model is rebuilt from the checkpoint alone.
+    train(stage_object, config, data, tmp_path / "resumed", resume=True)
     for name in ("weights.safetensors", "model.safetensors"):
         straight = load_file(tmp_path / "straight" / "last" / name)
         resumed = load_file(tmp_path / "resumed" / "last" / name)
@@ -84,4 +109,5 @@ def test_resume_continues_exactly(tmp_path, monkeypatch):
             assert torch.allclose(straight[key], resumed[key], atol=1e-6, rtol=0), (name, key)
     state = json.loads((tmp_path / "resumed" / "last" / "training_state.json").read_text())
     assert state["step"] == 4
-    assert load_checkpoint(tmp_path / "resumed" / "last").manifest["latent_stats"] is True
+    if stage == "autoencoder":
+        assert load_checkpoint(tmp_path / "resumed" / "last").manifest["latent_stats"] is True
