@@ -11,6 +11,7 @@ from safetensors.torch import load_file
 from test_train import random_corpus, tiny_model, tiny_model_config, tiny_train_config
 
 from reactdiff.errors import DataError
+from reactdiff.model import build_model
 from reactdiff.pipeline import ReactDiff
 from reactdiff.train.autoencoder import AutoencoderStage
 from reactdiff.train.checkpoint import load_checkpoint, save_checkpoint
@@ -41,6 +42,26 @@ def test_round_trip_gives_identical_outputs(tmp_path):
         assert torch.equal(torch.from_numpy(actual[name]), expected[name][0]), name
     config = json.loads((tmp_path / "ckpt" / "config.json").read_text())
     assert config["model"]["autoencoder"]["latent_dim"] == 8 and config["stage"] == "diffusion"
+
+
+def test_checkpoint_from_before_a_setting_keeps_its_behaviour(tmp_path):
+    """A config.json written before ``diffusion.lookahead_windows`` existed loads with 0 (what it
+    was trained with), not today's default; its weights then fit."""
+    from reactdiff.config import replace
+
+    old_config = replace(tiny_model_config(), **{"diffusion.lookahead_windows": 0})
+    torch.manual_seed(0)
+    model = build_model(old_config, {n: i["dim"] for n, i in STREAMS_JSON.items()}, {n: i["kind"] for n, i in STREAMS_JSON.items()})
+    save_checkpoint(
+        tmp_path / "ckpt", stage="diffusion", step=0, model_config=old_config, train_config=tiny_train_config(),
+        streams=STREAMS_JSON, ema_weights=dict(model.state_dict()), raw_weights=dict(model.state_dict()),
+    )
+    path = tmp_path / "ckpt" / "config.json"
+    config = json.loads(path.read_text())
+    del config["model"]["diffusion"]["lookahead_windows"]
+    path.write_text(json.dumps(config))
+    assert load_checkpoint(tmp_path / "ckpt").model_config.diffusion.lookahead_windows == 0
+    ReactDiff.from_checkpoint(tmp_path / "ckpt")  # the weights fit
 
 
 def test_checkpoint_without_manifest_is_refused(tmp_path):

@@ -102,6 +102,19 @@ def find_checkpoint(path: str | Path) -> Path:
     raise DataError(path, f"not a complete checkpoint ({MANIFEST} missing here and in best/ and last/)")
 
 
+#: Model settings added after checkpoints were first written, with the value that reproduces the
+#: behaviour of a checkpoint that predates them (a missing key would otherwise take today's default).
+LEGACY_DEFAULTS = {("diffusion", "lookahead_windows"): 0}
+
+
+def _with_legacy_defaults(model: dict) -> dict:
+    model = {section: dict(values) if isinstance(values, dict) else values for section, values in model.items()}
+    for (section, key), value in LEGACY_DEFAULTS.items():
+        if isinstance(model.get(section), dict):
+            model[section].setdefault(key, value)
+    return model
+
+
 def load_checkpoint(path: str | Path) -> Checkpoint:
     """Read a checkpoint's manifest and JSON files (see :func:`find_checkpoint` for ``path``)."""
     directory = find_checkpoint(path)
@@ -112,7 +125,7 @@ def load_checkpoint(path: str | Path) -> Checkpoint:
         raise DataError(directory / MANIFEST, f"written by a newer reactdiff (format version {manifest['version']})")
     config = load_json(directory / "config.json")
     try:
-        model_config = from_dict(ModelConfig, config["model"], prefix="model.")
+        model_config = from_dict(ModelConfig, _with_legacy_defaults(config["model"]), prefix="model.")
     except Exception as exc:  # a ConfigError or a missing key: both mean the file does not fit
         raise DataError(directory / "config.json", f"model config does not fit this reactdiff version ({exc})") from exc
     training_state = None
