@@ -30,7 +30,9 @@ class EMA:
     def update(self, model: nn.Module) -> None:
         weight = 1.0 - self.current_decay()
         for averaged, current in zip(self.module.parameters(), model.parameters()):
-            averaged.lerp_(current.detach(), weight)
+            # Frozen parameters (stage 2's autoencoder) never move, so their average is themselves.
+            if current.requires_grad:
+                averaged.lerp_(current.detach(), weight)
         for averaged, current in zip(self.module.buffers(), model.buffers()):
             averaged.copy_(current)
         self.updates += 1
