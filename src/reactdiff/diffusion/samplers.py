@@ -37,11 +37,15 @@ def ddim_sigma(abar_t: float, abar_prev: float, eta: float) -> float:
     return eta * ((1 - abar_prev) / (1 - abar_t) * (1 - abar_t / abar_prev)) ** 0.5
 
 
+def _check_prediction(prediction: str) -> None:
+    if prediction not in ("eps", "x0"):
+        raise ValueError(f"prediction must be 'eps' or 'x0', got {prediction!r}")
+
+
 def _clipped(x_t: torch.Tensor, output: torch.Tensor, abar_t: float, clip_x0: float | None, prediction: str):
     """Predicted x0, clipped if asked, and the eps consistent with it, from the network's output
     (eps or x0 by ``prediction``). Coefficients are Python floats (float64)."""
-    if prediction not in ("eps", "x0"):
-        raise ValueError(f"prediction must be 'eps' or 'x0', got {prediction!r}")
+    _check_prediction(prediction)
     eps = output if prediction == "eps" else None
     x0 = predict_x0(x_t, output, abar_t) if prediction == "eps" else output
     if clip_x0 is not None:
@@ -76,8 +80,7 @@ def ddim_step(
     if clip_x0 is None:
         # Unclipped, the step is linear in (x_t, output): fold the coefficients (float64 scalars)
         # so a step costs two passes over x_t instead of six (it runs on 10 x 15 windows each step).
-        if prediction not in ("eps", "x0"):
-            raise ValueError(f"prediction must be 'eps' or 'x0', got {prediction!r}")
+        _check_prediction(prediction)
         sqrt_abar, sqrt_one_minus = abar_t**0.5, (1 - abar_t) ** 0.5
         if prediction == "eps":  # x0 = (x_t - sqrt(1 - abar) eps) / sqrt(abar)
             x_coefficient = abar_prev**0.5 / sqrt_abar

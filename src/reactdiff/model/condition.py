@@ -56,11 +56,11 @@ class ConditionEncoder(nn.Module):
         token_patch: int = 0,
         token_dim: int = 0,
         token_heads: int = 1,
-        aligned_window: tuple[int, int] = (0, 0),
+        aligned_window: tuple[int, int] | None = None,
     ):
         """``aligned_window = (index, window)``: the aligned speaker window is frames
-        ``index * window .. (index + 1) * window`` of the context; ``token_heads``: the attention
-        heads the tokens are laid out for."""
+        ``index * window .. (index + 1) * window`` of the context (default: the whole context is
+        one window); ``token_heads``: the attention heads the tokens are laid out for."""
         super().__init__()
         # At least 8 channels per group: a group of one channel normalises every input to zero.
         groups = group_count(cond_dim, preferred=max(1, min(32, cond_dim // 8)))
@@ -75,7 +75,7 @@ class ConditionEncoder(nn.Module):
             self.token_position = nn.Parameter(torch.randn(1, frames // token_patch, token_dim) * 0.02)
             self.token_norm = nn.LayerNorm(token_dim)
             self.token_heads = token_heads
-            index, window = aligned_window
+            index, window = aligned_window or (0, frames)
             self.aligned = slice(index * window // token_patch, (index + 1) * window // token_patch)
 
     def forward(self, speaker_frames: torch.Tensor) -> Condition:
