@@ -33,7 +33,7 @@ CASES = ("train_autoencoder", "train_diffusion", "generate_1", "generate_16")
 def build(preset: str, device):
     import torch
 
-    from reactdiff.model import MODEL_PRESETS, build_model
+    from reactdiff.methods.reactdiff import MODEL_PRESETS, build_model
 
     torch.manual_seed(0)
     model = build_model(MODEL_PRESETS[preset](), {n: d for n, (d, _) in STREAMS.items()}, {n: k for n, (_, k) in STREAMS.items()})
@@ -65,13 +65,14 @@ def run_case(case: str, preset: str, device_name: str, repeats: int) -> dict:
     import numpy as np
     import torch
 
-    from reactdiff.train.autoencoder import AutoencoderStage
+    from reactdiff.methods.reactdiff.stage_autoencoder import AutoencoderStage
     from reactdiff.train.config import AutoencoderTrainConfig, DiffusionTrainConfig
-    from reactdiff.train.diffusion import DiffusionStage
+    from reactdiff.methods.reactdiff.stage_diffusion import DiffusionStage
     from reactdiff.train.ema import EMA
-    from reactdiff.train.loop import Objective, pick_device
+    from reactdiff.device import resolve_device
+    from reactdiff.train.loop import Objective
 
-    device = pick_device(device_name)
+    device = resolve_device(device_name)
     model = build(preset, device)
     latent = model.config.autoencoder.latent_dim
     with torch.no_grad():
@@ -137,9 +138,9 @@ def peak_rss_gib() -> float:
 def hardware_line(device_name: str) -> str:
     import torch
 
-    from reactdiff.train.loop import pick_device
+    from reactdiff.device import resolve_device
 
-    device = pick_device(device_name)
+    device = resolve_device(device_name)
     cpu = platform.processor() or platform.machine()
     cpuinfo = Path("/proc/cpuinfo")
     if cpuinfo.is_file():

@@ -11,10 +11,10 @@ from safetensors.torch import load_file
 from test_train import random_corpus, tiny_model, tiny_model_config, tiny_train_config
 
 from reactdiff.errors import DataError
-from reactdiff.model import build_model
+from reactdiff.methods.reactdiff import build_model
 from reactdiff.pipeline import ReactDiff
-from reactdiff.train.autoencoder import AutoencoderStage
-from reactdiff.train.checkpoint import load_checkpoint, save_checkpoint
+from reactdiff.methods.reactdiff.stage_autoencoder import AutoencoderStage
+from reactdiff.checkpoint import load_checkpoint, save_checkpoint
 from reactdiff.train import loop
 from reactdiff.train.loop import train
 
@@ -82,7 +82,7 @@ def _stage_setup(stage: str, data, tmp_path):
     freshly trained stage-1 checkpoint, as ``reactdiff train diffusion`` does."""
     if stage == "autoencoder":
         return AutoencoderStage(), lambda: None
-    from reactdiff.train.diffusion import DiffusionStage, load_autoencoder
+    from reactdiff.methods.reactdiff.stage_diffusion import DiffusionStage, load_autoencoder
 
     train(AutoencoderStage(), tiny_train_config(steps=2, val_every=2), data, tmp_path / "ae")
     autoencoder = load_checkpoint(tmp_path / "ae" / "best")

@@ -11,8 +11,8 @@ import torch.multiprocessing as mp
 from safetensors.torch import load_file, save_file
 from test_train import random_corpus, tiny_model, tiny_train_config
 
-from reactdiff.train.autoencoder import AutoencoderStage
-from reactdiff.train.checkpoint import load_checkpoint
+from reactdiff.methods.reactdiff.stage_autoencoder import AutoencoderStage
+from reactdiff.checkpoint import load_checkpoint
 from reactdiff.train.loop import train
 
 WORLD_SIZE = 2

@@ -7,7 +7,7 @@ import av
 import numpy as np
 import pytest
 
-from reactdiff.baselines import BASELINES
+from reactdiff.trivial import BASELINES
 from reactdiff.cli import main
 from reactdiff.data.layout import ReactLayout
 from reactdiff.predictions import Predictions

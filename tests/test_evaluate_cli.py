@@ -7,7 +7,7 @@ import json
 import numpy as np
 import pytest
 
-from reactdiff.baselines import BASELINES, load_baseline_inputs, make_baseline
+from reactdiff.trivial import BASELINES, load_baseline_inputs, make_baseline
 from reactdiff.cli import COMMAND_MODULES, main
 
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from reactdiff.baselines import BASELINES, baseline_reactions
+from reactdiff.trivial import BASELINES, baseline_reactions
 from reactdiff.metrics import (
     MetricInputError,
     best_ccc,

@@ -3,8 +3,8 @@
 import pytest
 import torch
 
-from reactdiff.model.layers import ContextChunks
-from reactdiff.model.mmt import MultiModalityTransformer
+from reactdiff.nn.layers import ContextChunks
+from reactdiff.methods.reactdiff.mmt import MultiModalityTransformer
 
 DIMS = {"emotion": 25, "3dmm": 58, "mfcc": 26, "prosody": 3}
 KINDS = {"emotion": "visual", "3dmm": "visual", "mfcc": "audio", "prosody": "audio"}

@@ -6,7 +6,7 @@ import pytest
 import torch
 
 from reactdiff.config import from_dict
-from reactdiff.model import DENOISERS, MODEL_PRESETS, ModelConfig, build_model, postprocess_emotion
+from reactdiff.methods.reactdiff import DENOISERS, MODEL_PRESETS, ModelConfig, build_model, postprocess_emotion
 
 DIMS = {"emotion": 25, "3dmm": 58, "mfcc": 26}
 KINDS = {"emotion": "visual", "3dmm": "visual", "mfcc": "audio"}
@@ -264,9 +264,9 @@ def test_window_by_window_generation_equals_the_clip_call():
 
 def test_transformer_denoiser_skip_gate_lets_it_learn_low_rank_latents():
     from reactdiff.diffusion import NoiseSchedule
-    from reactdiff.model.condition import Condition
-    from reactdiff.model.config import DenoiserConfig
-    from reactdiff.model.transformer_denoiser import TransformerDenoiser
+    from reactdiff.methods.reactdiff.condition import Condition
+    from reactdiff.methods.reactdiff.config import DenoiserConfig
+    from reactdiff.methods.reactdiff.transformer_denoiser import TransformerDenoiser
 
     schedule = NoiseSchedule(1000)
     generator = torch.Generator().manual_seed(0)

@@ -14,10 +14,10 @@ from reactdiff.config import replace
 from reactdiff.constants import CLIP_FRAMES_STORED
 from reactdiff.data.store import FeatureStore, StreamInfo
 from reactdiff.errors import ConfigError
-from reactdiff.model import ModelConfig, build_model
-from reactdiff.train.autoencoder import AutoencoderStage
+from reactdiff.methods.reactdiff import ModelConfig, build_model
+from reactdiff.methods.reactdiff.stage_autoencoder import AutoencoderStage
 from reactdiff.train.config import AutoencoderTrainConfig, DiffusionTrainConfig, OptimConfig
-from reactdiff.train.diffusion import DiffusionStage
+from reactdiff.methods.reactdiff.stage_diffusion import DiffusionStage
 from reactdiff.train.ema import EMA
 from reactdiff.train.schedule import WarmupStepDecay
 
@@ -131,7 +131,7 @@ def test_latent_windows_give_the_loss_of_the_whole_clips(tmp_path):
     """Stage-2 items from latents encoded once: a val item's loss equals the loss computed from its
     streams, and train crops are window-aligned slices that keep the real previous speaker window."""
     from reactdiff.data.dataset import ReactPairDataset
-    from reactdiff.train.diffusion import LatentWindows
+    from reactdiff.methods.reactdiff.stage_diffusion import LatentWindows
     from reactdiff.train.loop import collate
 
     root = random_corpus(tmp_path)

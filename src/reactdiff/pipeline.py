@@ -34,8 +34,8 @@ class ReactDiff:
     @classmethod
     def from_checkpoint(cls, path: str | Path, device: str | torch.device = "cpu") -> "ReactDiff":
         """Load a diffusion checkpoint directory (or a run folder: its ``best`` checkpoint)."""
-        from reactdiff.model import build_model
-        from reactdiff.train.checkpoint import load_checkpoint, load_weights
+        from reactdiff.methods.reactdiff import build_model
+        from reactdiff.checkpoint import load_checkpoint, load_weights
 
         checkpoint = load_checkpoint(path)
         if checkpoint.stage != "diffusion":

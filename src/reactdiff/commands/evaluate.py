@@ -30,7 +30,7 @@ class EvaluateConfig:
 
 
 def register(subparsers) -> None:
-    from reactdiff.baselines import BASELINES
+    from reactdiff.trivial import BASELINES
     from reactdiff.config import add_config_args
 
     parser = subparsers.add_parser(
@@ -78,18 +78,19 @@ def check_row_order(predictions, pairs, source: Path, split: str) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
-    from reactdiff.baselines import BASELINES, load_baseline_inputs, make_baseline
+    from reactdiff.trivial import BASELINES, load_baseline_inputs, make_baseline
     from reactdiff.config import resolve_config, save_config
     from reactdiff.data.layout import ReactLayout
     from reactdiff.errors import ConfigError, DataError
-    from reactdiff.metrics.evaluate import evaluate_protocols, resolve_device
+    from reactdiff.device import resolve_device
+    from reactdiff.metrics.evaluate import evaluate_protocols
     from reactdiff.metrics.report import format_table, write_reports
     from reactdiff.predictions import Predictions
 
     if args.predictions is None and args.baseline is None and not args.baselines:
         raise ConfigError("give --predictions FILE, --baseline NAME or --baselines (or --predictions with --baselines)")
     config = resolve_config(EvaluateConfig, args)
-    device = resolve_device(config.device)
+    device = str(resolve_device(config.device))
     layout = ReactLayout(args.data)
     neighbours = layout.neighbours(config.split)
     started = time.perf_counter()

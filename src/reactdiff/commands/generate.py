@@ -42,11 +42,11 @@ def run(args: argparse.Namespace) -> int:
     from reactdiff.io import save_json
     from reactdiff.pipeline import ReactDiff
     from reactdiff.predictions import Predictions
-    from reactdiff.train.loop import pick_device
+    from reactdiff.device import resolve_device
 
     if args.samples < 1 or args.steps < 1 or args.batch_size < 1:
         raise ConfigError("--samples, --steps and --batch_size must be positive")
-    device = pick_device(args.device)
+    device = resolve_device(args.device)
     model = ReactDiff.from_checkpoint(args.checkpoint, device=device)
     layout = ReactLayout(args.data)
     store = FeatureStore(args.data / "features")

@@ -79,7 +79,7 @@ def resolve_train_config(config_class, args: argparse.Namespace, autoencoder_mod
     """Defaults, ``--config``, flags; the model settings start from the preset (stage 1) or from
     the autoencoder checkpoint (stage 2), with ``--model.*`` overriding single fields. A run being
     resumed starts from its saved config instead, and flags override it."""
-    from reactdiff.model import MODEL_PRESETS
+    from reactdiff.methods.reactdiff import MODEL_PRESETS
 
     last = args.out / "last" / "config.json"
     if last.is_file():
@@ -103,13 +103,13 @@ def run(args: argparse.Namespace) -> int:
 
     resume = True if args.resume else None
     if args.stage == "autoencoder":
-        from reactdiff.train.autoencoder import AutoencoderStage
+        from reactdiff.methods.reactdiff.stage_autoencoder import AutoencoderStage
 
         config = resolve_train_config(args.config_class, args)
         stage, model, extra = AutoencoderStage(), None, {}
     else:
-        from reactdiff.train.checkpoint import load_checkpoint
-        from reactdiff.train.diffusion import DiffusionStage
+        from reactdiff.checkpoint import load_checkpoint
+        from reactdiff.methods.reactdiff.stage_diffusion import DiffusionStage
 
         autoencoder = load_checkpoint(args.autoencoder)
         config = resolve_train_config(args.config_class, args, autoencoder_model=autoencoder.model_config)
@@ -130,8 +130,8 @@ def _diffusion_model(config, data_root: Path, autoencoder):
     widths) the autoencoder was trained on."""
     from reactdiff.data.store import FeatureStore
     from reactdiff.errors import DataError
-    from reactdiff.model import build_model
-    from reactdiff.train.diffusion import load_autoencoder
+    from reactdiff.methods.reactdiff import build_model
+    from reactdiff.methods.reactdiff.stage_diffusion import load_autoencoder
     from reactdiff.train.loop import stream_description
 
     store = FeatureStore(data_root / "features")

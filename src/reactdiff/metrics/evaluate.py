@@ -6,6 +6,7 @@ from typing import Any
 
 import numpy as np
 
+from reactdiff.device import resolve_device
 from reactdiff.metrics.appropriateness import best_ccc, min_dtw
 from reactdiff.metrics.diversity import frdiv, frdvs, frvar
 from reactdiff.metrics.realism import frechet_distances
@@ -39,15 +40,6 @@ REALISM_NOTE = (
 )
 
 
-def resolve_device(device: str) -> str:
-    """``"auto"`` -> ``"cuda"`` when torch sees a GPU, else ``"cpu"``; other names pass through."""
-    if device == "auto":
-        import torch
-
-        return "cuda" if torch.cuda.is_available() else "cpu"
-    return device
-
-
 def evaluate_protocols(
     predictions,
     listener,
@@ -61,7 +53,7 @@ def evaluate_protocols(
     """``evaluate`` under several protocols at once; metrics the protocols share (FRDist, diversity,
     Frechet distances) are computed once. Returns ``{protocol: results}``."""
     protocols = tuple(check_protocol(protocol) for protocol in protocols)
-    device = resolve_device(device)
+    device = str(resolve_device(device))
     # Validate everything before the expensive parts run.
     predictions = check_predictions(predictions, min_samples=2)
     listener = check_sequences(listener, predictions, "listener")

@@ -13,7 +13,7 @@ from typing import Literal
 
 from reactdiff.constants import WINDOW_FRAMES
 from reactdiff.errors import ConfigError
-from reactdiff.model.config import ModelConfig
+from reactdiff.methods.reactdiff.config import ModelConfig
 
 
 @dataclass
@@ -37,7 +37,7 @@ class TrainConfig:
     """Everything one training run needs besides the data root and the output folder."""
 
     model: ModelConfig = field(default_factory=ModelConfig)
-    #: Start the model settings from a named preset of ``reactdiff.model.MODEL_PRESETS``
+    #: Start the model settings from a named preset of ``reactdiff.methods.reactdiff.MODEL_PRESETS``
     #: (``--model.*`` flags still override single fields).
     preset: str = "default"
     optim: OptimConfig = field(default_factory=OptimConfig)

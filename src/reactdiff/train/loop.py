@@ -21,8 +21,9 @@ from typing import Any
 import torch
 from torch import nn
 
+from reactdiff.device import resolve_device
 from reactdiff.errors import ConfigError, DataError
-from reactdiff.train.checkpoint import load_checkpoint, load_weights, rng_state, save_checkpoint, set_rng_state
+from reactdiff.checkpoint import load_checkpoint, load_weights, rng_state, save_checkpoint, set_rng_state
 from reactdiff.train.config import TrainConfig
 from reactdiff.train.distributed import DistributedContext, all_agree, setup_distributed, teardown_distributed
 from reactdiff.train.ema import EMA
@@ -50,13 +51,6 @@ class Objective(nn.Module):
 
     def forward(self, batch: dict, generator: torch.Generator | None = None):
         return self.stage.loss(self.model, batch, generator)
-
-
-def pick_device(name: str) -> torch.device:
-    """``auto`` = the GPU when torch sees one, else the CPU."""
-    if name == "auto":
-        return torch.device("cuda" if torch.cuda.is_available() else "cpu")
-    return torch.device(name)
 
 
 def collate(items: list[dict], device: torch.device) -> dict:
@@ -106,8 +100,8 @@ def train(
     resume: bool | None = None,
     extra_manifest: dict[str, Any] | None = None,
 ) -> TrainResult:
-    """Run ``stage`` (an :class:`~reactdiff.train.autoencoder.AutoencoderStage` or
-    :class:`~reactdiff.train.diffusion.DiffusionStage`) with ``config`` on the dataset at
+    """Run ``stage`` (an :class:`~reactdiff.methods.reactdiff.stage_autoencoder.AutoencoderStage` or
+    :class:`~reactdiff.methods.reactdiff.stage_diffusion.DiffusionStage`) with ``config`` on the dataset at
     ``data_root``, writing checkpoints to ``out_dir``.
 
     ``model``: a model already built (stage 2 passes one holding the frozen autoencoder); built
@@ -121,11 +115,11 @@ def train(
 
     from reactdiff.data.dataset import ReactPairDataset
     from reactdiff.data.store import FeatureStore
-    from reactdiff.model import build_model
+    from reactdiff.methods.reactdiff import build_model
 
     config.validate()
     data_root, out_dir = Path(data_root), Path(out_dir)
-    device = pick_device(config.device)
+    device = resolve_device(config.device)
     context = setup_distributed(device.type)
     if context.enabled and device.type == "cuda":
         device = torch.device("cuda", context.local_rank)
@@ -307,7 +301,7 @@ def _copy_buffers(source: nn.Module, target: nn.Module) -> None:
 def _finish_best(stage, best_dir: Path, config, model_streams, data_root, streams, device, manifest) -> None:
     """Run the stage's completion on the best checkpoint's weights too and re-save it."""
     from reactdiff.data.dataset import ReactPairDataset
-    from reactdiff.model import build_model
+    from reactdiff.methods.reactdiff import build_model
 
     best = load_checkpoint(best_dir)
     dims = {name: info["dim"] for name, info in model_streams.items()}

@@ -7,7 +7,7 @@ from typing import NamedTuple
 import torch
 from torch import nn
 
-from reactdiff.model.layers import group_count, split_heads
+from reactdiff.nn.layers import group_count, split_heads
 
 
 class Condition(NamedTuple):

@@ -9,29 +9,29 @@ from __future__ import annotations
 import importlib
 from typing import TYPE_CHECKING
 
-from reactdiff.model.config import AutoencoderConfig, DenoiserConfig, DiffusionConfig, ModelConfig
+from reactdiff.methods.reactdiff.config import AutoencoderConfig, DenoiserConfig, DiffusionConfig, ModelConfig
 
 if TYPE_CHECKING:
-    from reactdiff.model.reactdiff import ReactDiffModel
+    from reactdiff.methods.reactdiff.model import ReactDiffModel
 
 _LAZY = {
-    "DENOISERS": "reactdiff.model.denoisers",
-    "MODEL_PRESETS": "reactdiff.model.presets",
-    "ReactDiffModel": "reactdiff.model.reactdiff",
-    "postprocess_emotion": "reactdiff.model.reactdiff",
+    "DENOISERS": "reactdiff.methods.reactdiff.denoisers",
+    "MODEL_PRESETS": "reactdiff.methods.reactdiff.presets",
+    "ReactDiffModel": "reactdiff.methods.reactdiff.model",
+    "postprocess_emotion": "reactdiff.methods.reactdiff.model",
 }
 
 
 def __getattr__(name: str):
     if name in _LAZY:
         return getattr(importlib.import_module(_LAZY[name]), name)
-    raise AttributeError(f"module 'reactdiff.model' has no attribute {name!r}")
+    raise AttributeError(f"module 'reactdiff.methods.reactdiff' has no attribute {name!r}")
 
 
 def build_model(config: ModelConfig, stream_dims: dict[str, int], stream_kinds: dict[str, str]) -> "ReactDiffModel":
     """Build the model for ``config.streams``, given every available stream's width and kind
     ("visual" or "audio"), e.g. from ``FeatureStore.streams``."""
-    from reactdiff.model.reactdiff import ReactDiffModel
+    from reactdiff.methods.reactdiff.model import ReactDiffModel
 
     return ReactDiffModel(config, stream_dims, stream_kinds)
 

@@ -18,8 +18,8 @@ from tqdm import tqdm
 from reactdiff.constants import CLIP_FRAMES
 from reactdiff.data.dataset import ReactPairDataset
 from reactdiff.errors import DataError
-from reactdiff.model.config import ModelConfig
-from reactdiff.train.checkpoint import Checkpoint
+from reactdiff.methods.reactdiff.config import ModelConfig
+from reactdiff.checkpoint import Checkpoint
 
 
 class LatentWindows:

@@ -7,9 +7,9 @@ import torch
 import torch.nn.functional as F
 from torch import nn
 
-from reactdiff.model.condition import Condition
-from reactdiff.model.config import DenoiserConfig
-from reactdiff.model.layers import group_count, sinusoidal_embedding
+from reactdiff.methods.reactdiff.condition import Condition
+from reactdiff.methods.reactdiff.config import DenoiserConfig
+from reactdiff.nn.layers import group_count, sinusoidal_embedding
 
 
 def _norm(channels: int) -> nn.GroupNorm:

@@ -5,8 +5,8 @@ from __future__ import annotations
 import torch
 from torch import nn
 
-from reactdiff.model.attention import AttentionBlock
-from reactdiff.model.layers import mlp, sinusoidal_embedding
+from reactdiff.nn.attention import AttentionBlock
+from reactdiff.nn.layers import mlp, sinusoidal_embedding
 
 #: The stream classes the MMT fuses; every stream belongs to exactly one.
 STREAM_CLASSES = ("visual", "audio")

@@ -30,7 +30,7 @@ import torch
 from reactdiff.config import from_dict, to_dict
 from reactdiff.errors import DataError
 from reactdiff.io import load_json, save_json, save_safetensors
-from reactdiff.model.config import ModelConfig
+from reactdiff.methods.reactdiff.config import ModelConfig
 
 FORMAT = "reactdiff-checkpoint"
 VERSION = 1

@@ -6,9 +6,9 @@ import torch
 from torch import nn
 
 from reactdiff.constants import COEFFS_3DMM_DIM, EMOTION_DIM
-from reactdiff.model.config import AutoencoderConfig
-from reactdiff.model.layers import ContextChunks, mlp, sinusoidal_embedding
-from reactdiff.model.mmt import MultiModalityTransformer
+from reactdiff.methods.reactdiff.config import AutoencoderConfig
+from reactdiff.nn.layers import ContextChunks, mlp, sinusoidal_embedding
+from reactdiff.methods.reactdiff.mmt import MultiModalityTransformer
 
 
 class BehaviourAutoencoder(nn.Module):

@@ -12,10 +12,10 @@ from torch import nn
 from reactdiff.constants import AU_SLICE, EXPRESSION_SLICE, VA_SLICE
 from reactdiff.diffusion.samplers import SAMPLERS, draw_noise
 from reactdiff.diffusion.schedule import NoiseSchedule
-from reactdiff.model.autoencoder import BehaviourAutoencoder
-from reactdiff.model.condition import ConditionEncoder
-from reactdiff.model.config import ModelConfig
-from reactdiff.model.denoisers import DENOISERS
+from reactdiff.methods.reactdiff.autoencoder import BehaviourAutoencoder
+from reactdiff.methods.reactdiff.condition import ConditionEncoder
+from reactdiff.methods.reactdiff.config import ModelConfig
+from reactdiff.methods.reactdiff.denoisers import DENOISERS
 
 
 #: Decoder output above which an AU counts as occurring.
@@ -54,7 +54,7 @@ def _eval_mode(module: nn.Module) -> Iterator[None]:
 class ReactDiffModel(nn.Module):
     """Listener reaction generation: stage-1 autoencoder, stage-2 window-wise latent diffusion.
 
-    Build with :func:`reactdiff.model.build_model`. Stage 1 trains ``model.autoencoder`` with
+    Build with :func:`reactdiff.methods.reactdiff.build_model`. Stage 1 trains ``model.autoencoder`` with
     :meth:`autoencoder_loss`; then :meth:`set_latent_stats`; stage 2 trains
     :meth:`diffusion_parameters` with :meth:`window_loss` (the autoencoder stays frozen).
     """
@@ -235,7 +235,7 @@ class ReactDiffModel(nn.Module):
         latent windows (B, W, window, latent) given the speaker frames each is conditioned on
         (B, W, condition_span * window, latent; :meth:`condition_windows`). Raw latents: both are
         normalised here. Stage-2 training passes latents encoded once per clip (see
-        ``reactdiff.train.diffusion.LatentWindows``).
+        ``reactdiff.methods.reactdiff.stage_diffusion.LatentWindows``).
         """
         self._require_stats()
         # Windows become the batch: (B, W, window, latent) -> (B * W, window, latent).

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from reactdiff.model.config import AutoencoderConfig, DenoiserConfig, DiffusionConfig, ModelConfig
+from reactdiff.methods.reactdiff.config import AutoencoderConfig, DenoiserConfig, DiffusionConfig, ModelConfig
 
 
 def default_config() -> ModelConfig:

@@ -6,9 +6,9 @@ import torch
 import torch.nn.functional as F
 from torch import nn
 
-from reactdiff.model.condition import Condition
-from reactdiff.model.config import DenoiserConfig
-from reactdiff.model.layers import attention, sinusoidal_embedding, split_heads
+from reactdiff.methods.reactdiff.condition import Condition
+from reactdiff.methods.reactdiff.config import DenoiserConfig
+from reactdiff.nn.layers import attention, sinusoidal_embedding, split_heads
 
 
 def modulate(x: torch.Tensor, shift: torch.Tensor, scale: torch.Tensor) -> torch.Tensor:

@@ -12,7 +12,7 @@ import torch
 from torch import nn
 
 from reactdiff.data.dataset import ReactPairDataset
-from reactdiff.model.config import ModelConfig
+from reactdiff.methods.reactdiff.config import ModelConfig
 
 #: Store streams that are the reconstruction targets (and the model's output names).
 TARGETS = {"emotion": "emotion", "3dmm": "coeffs_3dmm"}

@@ -1,0 +1,1 @@
+"""Listener reaction generation methods, one folder each, and the registry that names them."""
