@@ -108,7 +108,7 @@ def test_speakers_talk_and_listeners_mostly_do_not(tiny):
 def test_neighbour_matrices_encode_the_documented_rule(tiny):
     labels = load_json(tiny / "synth_labels.json")["splits"]
     layout = ReactLayout(tiny)
-    for split in ("val", "test"):
+    for split in ("train", "val", "test"):
         matrix = layout.neighbours(split)
         rows = labels[split]
         n = len(rows)

@@ -117,8 +117,8 @@ def write_dataset(root: str | Path, config: SynthConfig, progress: bool = True) 
     save_npy(root / "mean_face.npy", mean)
     for split, rows in plan.items():
         save_text(root / f"{split}.csv", _split_csv(rows))
-        if split != "train":
-            save_npy(root / f"neighbour_emotion_{split}.npy", neighbour_matrix(rows))
+        # Train too: methods that learn from every appropriate reaction (ReactFace, REGNN) need it.
+        save_npy(root / f"neighbour_emotion_{split}.npy", neighbour_matrix(rows))
     save_json(root / LABELS_NAME, _labels(plan))
 
     total_clips = 2 * sum(len(rows) for rows in plan.values())
