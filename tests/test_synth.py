@@ -136,7 +136,8 @@ def test_same_seed_same_bytes_and_other_seed_differs(tmp_path):
     assert main(["synth", str(tmp_path / "a"), *SMALL, "--seed", "7"]) == 0
     assert main(["synth", str(tmp_path / "b"), *SMALL, "--seed", "7"]) == 0
     first, second = _files(tmp_path / "a"), _files(tmp_path / "b")
-    assert len([name for name in first if name.endswith((".csv", ".wav", ".npy"))]) == 18 + 6
+    # 6 clips x (CSV, 3DMM, WAV) + 3 split lists + 3 neighbour matrices + the mean face
+    assert len([name for name in first if name.endswith((".csv", ".wav", ".npy"))]) == 18 + 7
     assert first == second
     row = build_plan(SynthConfig(preset="tiny", pairs=(1, 1, 1), seed=7))["train"][0]
     same, other = generate_pair(7, row, 16000, num_frames=100), generate_pair(8, row, 16000, num_frames=100)
