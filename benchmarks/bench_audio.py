@@ -33,7 +33,7 @@ def _peak_rss_mib() -> float:
 
 def _measure(stage: str, audio: Path, repeats: int) -> dict:
     """Time one stage in this (fresh) process and report its peak memory."""
-    from reactdiff.features.audio import AUDIO_STREAMS, load_audio, num_video_frames
+    from reactdiff.features.audio import AUDIO_FUNCTIONS, load_audio, num_video_frames
 
     before = _peak_rss_mib()
     if stage == "decode":
@@ -43,7 +43,7 @@ def _measure(stage: str, audio: Path, repeats: int) -> dict:
     else:
         samples, sample_rate = load_audio(audio)
         num_frames = num_video_frames(samples, sample_rate)
-        compute = AUDIO_STREAMS[stage][1]
+        compute = AUDIO_FUNCTIONS[stage]
         run = lambda: compute(samples, sample_rate, num_frames)  # noqa: E731
         before = _peak_rss_mib()
     start = time.perf_counter()

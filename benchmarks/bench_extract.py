@@ -89,10 +89,10 @@ def _measure(stage: str, video: Path, audio: Path, max_side: int) -> dict:
         with watch:
             compute_video_streams(video, num_frames, tuple(VIDEO_STREAMS), config)
     elif stage == "full set":
-        from reactdiff.features.audio import AUDIO_STREAMS
+        from reactdiff.features.audio import AUDIO_FUNCTIONS
 
         with watch:
-            extract(video, audio, tuple(VIDEO_STREAMS) + tuple(AUDIO_STREAMS), config)
+            extract(video, audio, tuple(VIDEO_STREAMS) + tuple(AUDIO_FUNCTIONS), config)
     return {"stage": stage, "seconds": watch.wall, "cpu_seconds": watch.cpu, "media_seconds": num_frames / 25,
             "peak_rss_mib": _peak_rss_mib()}
 

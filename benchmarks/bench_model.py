@@ -10,7 +10,7 @@ batch size and crop on random tensors shaped like the data (emotion 25, 3DMM 58,
 frame); data loading is not included (the store is memory-mapped and cheap next to a step).
 Stage 2 steps start from latents encoded once, as its training does (the one-off encoding of the
 training clips is not a per-step cost).
-Generation cases time ``ReactDiff.generate`` / ``generate_batch`` (10 reactions x 750 frames,
+Generation cases time ``ReactionModel.generate`` / ``generate_batch`` (10 reactions x 750 frames,
 20 DDIM steps) with randomly initialised weights: the cost does not depend on their values.
 """
 
@@ -66,7 +66,7 @@ def run_case(case: str, preset: str, device_name: str, repeats: int) -> dict:
     import torch
 
     from reactdiff.methods.reactdiff.stage_autoencoder import AutoencoderStage
-    from reactdiff.train.config import AutoencoderTrainConfig, DiffusionTrainConfig
+    from reactdiff.methods.reactdiff.config import AutoencoderTrainConfig, DiffusionTrainConfig
     from reactdiff.methods.reactdiff.stage_diffusion import DiffusionStage
     from reactdiff.train.ema import EMA
     from reactdiff.device import resolve_device
@@ -100,9 +100,10 @@ def run_case(case: str, preset: str, device_name: str, repeats: int) -> dict:
 
         unit = f"step (batch {config.batch_size} x {config.crop_frames} frames{', cached latents' if case == 'train_diffusion' else ''})"
     else:
-        from reactdiff.pipeline import ReactDiff
+        from reactdiff.methods.reactdiff.method import METHOD
+        from reactdiff.pipeline import ReactionModel
 
-        generator = ReactDiff(model, {n: {"dim": d, "kind": k} for n, (d, k) in STREAMS.items()}, device=device)
+        generator = ReactionModel(METHOD, model.config, model, {n: {"dim": d, "kind": k} for n, (d, k) in STREAMS.items()}, device=device)
         speakers = 1 if case == "generate_1" else 16
         streams = {name: np.random.default_rng(0).normal(size=(speakers, 750, dim)).astype(np.float32) for name, (dim, _) in STREAMS.items()}
 

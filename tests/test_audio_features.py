@@ -11,9 +11,10 @@ import pytest
 import soundfile
 
 from reactdiff.errors import FeatureError
-from reactdiff.features.audio import AUDIO_STREAMS, compute_audio_streams, load_audio, num_video_frames
+from reactdiff.features.audio import AUDIO_FUNCTIONS, compute_audio_streams, load_audio, num_video_frames
 from reactdiff.features.mfcc import deltas, frame_chunks, mfcc26, mfcc78
 from reactdiff.features.voice import prosody, voice_activity
+from reactdiff.streams import AUDIO_STREAMS
 
 ROOT = Path(__file__).resolve().parents[1]
 SHARED = ROOT.parent / "shared"
@@ -187,9 +188,9 @@ def test_prosody_of_speech_is_in_a_human_range(conversation):
 def test_audio_streams_registry_dims_match_outputs(conversation):
     samples, sample_rate = conversation
     streams = compute_audio_streams(samples[: 16000 * 3], sample_rate, 75)
-    assert set(streams) == {"mfcc", "mfcc78", "voice", "prosody"}
-    for name, (dim, _function) in AUDIO_STREAMS.items():
-        assert streams[name].shape == (75, dim) and streams[name].dtype == np.float32, name
+    assert set(streams) == set(AUDIO_FUNCTIONS) == set(AUDIO_STREAMS) == {"mfcc", "mfcc78", "voice", "prosody"}
+    for name, info in AUDIO_STREAMS.items():
+        assert streams[name].shape == (75, info.dim) and streams[name].dtype == np.float32, name
         assert np.isfinite(streams[name]).all(), name
     with pytest.raises(ValueError, match="unknown audio stream"):
         compute_audio_streams(samples, sample_rate, 75, ["wav2vec"])

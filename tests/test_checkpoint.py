@@ -12,7 +12,9 @@ from test_train import random_corpus, tiny_model, tiny_model_config, tiny_train_
 
 from reactdiff.errors import DataError
 from reactdiff.methods.reactdiff import build_model
-from reactdiff.pipeline import ReactDiff
+from reactdiff.methods.loading import load_method_checkpoint
+from reactdiff.methods.reactdiff.method import METHOD
+from reactdiff.pipeline import ReactionModel
 from reactdiff.methods.reactdiff.stage_autoencoder import AutoencoderStage
 from reactdiff.checkpoint import load_checkpoint, save_checkpoint
 from reactdiff.train import loop
@@ -24,7 +26,7 @@ STREAMS_JSON = {"emotion": {"dim": 25, "kind": "visual"}, "3dmm": {"dim": 58, "k
 def save_tiny(directory, model, stage="diffusion"):
     weights = dict(model.state_dict())
     return save_checkpoint(
-        directory, stage=stage, step=0, model_config=tiny_model_config(), train_config=tiny_train_config(),
+        directory, method="reactdiff", method_version=1, stage=stage, step=0, model_config=tiny_model_config(), train_config=tiny_train_config(),
         streams=STREAMS_JSON, ema_weights=weights, raw_weights=weights,
     )
 
@@ -36,7 +38,7 @@ def test_round_trip_gives_identical_outputs(tmp_path):
         model.set_latent_stats(torch.randn(64, 8))
         expected = model.sample(speaker, num_samples=2, steps=3, generator=torch.Generator().manual_seed(0))
     save_tiny(tmp_path / "ckpt", model)
-    loaded = ReactDiff.from_checkpoint(tmp_path / "ckpt")
+    loaded = ReactionModel.from_checkpoint(tmp_path / "ckpt")
     actual = loaded.generate({name: value[0].numpy() for name, value in speaker.items()}, num_samples=2, steps=3, seed=0)
     for name in ("emotion", "coeffs_3dmm"):
         assert torch.equal(torch.from_numpy(actual[name]), expected[name][0]), name
@@ -53,15 +55,21 @@ def test_checkpoint_from_before_a_setting_keeps_its_behaviour(tmp_path):
     torch.manual_seed(0)
     model = build_model(old_config, {n: i["dim"] for n, i in STREAMS_JSON.items()}, {n: i["kind"] for n, i in STREAMS_JSON.items()})
     save_checkpoint(
-        tmp_path / "ckpt", stage="diffusion", step=0, model_config=old_config, train_config=tiny_train_config(),
+        tmp_path / "ckpt", method="reactdiff", method_version=1, stage="diffusion", step=0, model_config=old_config, train_config=tiny_train_config(),
         streams=STREAMS_JSON, ema_weights=dict(model.state_dict()), raw_weights=dict(model.state_dict()),
     )
     path = tmp_path / "ckpt" / "config.json"
     config = json.loads(path.read_text())
     del config["model"]["diffusion"]["lookahead_windows"]
     path.write_text(json.dumps(config))
-    assert load_checkpoint(tmp_path / "ckpt").model_config.diffusion.lookahead_windows == 0
-    ReactDiff.from_checkpoint(tmp_path / "ckpt")  # the weights fit
+    # As format version 1 wrote it: no method (ReactDiff was the only one), no file hashes.
+    manifest_path = tmp_path / "ckpt" / "checkpoint.json"
+    manifest = json.loads(manifest_path.read_text())
+    for key in ("method", "method_version", "sha256"):
+        del manifest[key]
+    manifest_path.write_text(json.dumps(dict(manifest, version=1)))
+    assert load_method_checkpoint(tmp_path / "ckpt").config.diffusion.lookahead_windows == 0
+    ReactionModel.from_checkpoint(tmp_path / "ckpt")  # the weights fit
 
 
 def test_checkpoint_without_manifest_is_refused(tmp_path):
@@ -73,8 +81,8 @@ def test_checkpoint_without_manifest_is_refused(tmp_path):
 
 def test_autoencoder_checkpoint_is_not_a_generator(tmp_path):
     save_tiny(tmp_path / "ckpt", tiny_model(), stage="autoencoder")
-    with pytest.raises(DataError, match="diffusion checkpoint"):
-        ReactDiff.from_checkpoint(tmp_path / "ckpt")
+    with pytest.raises(DataError, match="final stage 'diffusion'"):
+        ReactionModel.from_checkpoint(tmp_path / "ckpt")
 
 
 def _stage_setup(stage: str, data, tmp_path):
@@ -84,7 +92,7 @@ def _stage_setup(stage: str, data, tmp_path):
         return AutoencoderStage(), lambda: None
     from reactdiff.methods.reactdiff.stage_diffusion import DiffusionStage, load_autoencoder
 
-    train(AutoencoderStage(), tiny_train_config(steps=2, val_every=2), data, tmp_path / "ae")
+    train(METHOD, AutoencoderStage(), tiny_train_config(steps=2, val_every=2), data, tmp_path / "ae")
     autoencoder = load_checkpoint(tmp_path / "ae" / "best")
 
     def fresh_model():
@@ -107,7 +115,7 @@ def test_resume_continues_exactly(tmp_path, monkeypatch, stage):
         stage, steps=4, val_every=1, checkpoint_every=2, crop_frames=100 if stage == "diffusion" else 50,
         **{"optim.warmup_steps": 2, "optim.milestones": [0.5]},
     )
-    train(stage_object, config, data, tmp_path / "straight", model=fresh_model())
+    train(METHOD, stage_object, config, data, tmp_path / "straight", model=fresh_model())
 
     def interrupt_after_step_2(directory, **kwargs):
         saved = save_checkpoint(directory, **kwargs)
@@ -117,11 +125,11 @@ def test_resume_continues_exactly(tmp_path, monkeypatch, stage):
 
     monkeypatch.setattr(loop, "save_checkpoint", interrupt_after_step_2)
     with pytest.raises(KeyboardInterrupt):
-        train(stage_object, config, data, tmp_path / "resumed", model=fresh_model())
+        train(METHOD, stage_object, config, data, tmp_path / "resumed", model=fresh_model())
     monkeypatch.undo()
     assert load_checkpoint(tmp_path / "resumed" / "last").step == 2
     # Resumed as the CLI does: the model is rebuilt from the checkpoint alone.
-    train(stage_object, config, data, tmp_path / "resumed", resume=True)
+    train(METHOD, stage_object, config, data, tmp_path / "resumed", resume=True)
     for name in ("weights.safetensors", "model.safetensors"):
         straight = load_file(tmp_path / "straight" / "last" / name)
         resumed = load_file(tmp_path / "resumed" / "last" / name)

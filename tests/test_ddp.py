@@ -11,6 +11,7 @@ import torch.multiprocessing as mp
 from safetensors.torch import load_file, save_file
 from test_train import random_corpus, tiny_model, tiny_train_config
 
+from reactdiff.methods.reactdiff.method import METHOD
 from reactdiff.methods.reactdiff.stage_autoencoder import AutoencoderStage
 from reactdiff.checkpoint import load_checkpoint
 from reactdiff.train.loop import train
@@ -31,7 +32,7 @@ def _rank_main(rank: int, port: int, data, out, results) -> None:
     # Different initial weights per rank: DDP must start every rank from rank 0's.
     model = tiny_model(seed=rank)
     save_file({k: v.contiguous() for k, v in model.state_dict().items()}, str(results / f"initial{rank}.safetensors"))
-    train(AutoencoderStage(), tiny_train_config(steps=2, val_every=2), data, out, model=model)
+    train(METHOD, AutoencoderStage(), tiny_train_config(steps=2, val_every=2), data, out, model=model)
     weights = {name: parameter.detach().contiguous() for name, parameter in model.named_parameters()}
     save_file(weights, str(results / f"rank{rank}.safetensors"))
 

@@ -12,7 +12,7 @@ from test_train import TINY_MODEL, tiny_model
 from reactdiff.cli import main
 from reactdiff.data.layout import ReactLayout
 from reactdiff.errors import DataError
-from reactdiff.pipeline import ReactDiff
+from reactdiff.pipeline import ReactionModel
 from reactdiff.predictions import Predictions
 
 
@@ -25,7 +25,7 @@ def generator_model(tmp_path_factory):
         # one would map every noise draw to the same window.
         for parameter in model.denoiser.parameters():
             torch.nn.init.normal_(parameter, std=0.05)
-    return ReactDiff.from_checkpoint(save_tiny(tmp_path_factory.mktemp("ckpt") / "ckpt", model))
+    return ReactionModel.from_checkpoint(save_tiny(tmp_path_factory.mktemp("ckpt") / "ckpt", model))
 
 
 def speaker(frames: int, seed: int = 0) -> dict[str, np.ndarray]:
@@ -81,8 +81,8 @@ def test_cli_trains_both_stages_and_writes_predictions(tmp_path, capsys):
     assert main(["prepare", str(data)]) == 0
     tiny = [arg for key, value in TINY_MODEL.items() for arg in (f"--model.{key}", str(value))]
     budget = ["--steps", "2", "--batch_size", "2", "--crop_frames", "50", "--val_batches", "1", "--device", "cpu"]
-    assert main(["train", "autoencoder", "--data", str(data), "--out", str(tmp_path / "ae"), *budget, *tiny]) == 0
-    assert main(["train", "diffusion", "--data", str(data), "--autoencoder", str(tmp_path / "ae"), "--out", str(tmp_path / "dm"), *budget]) == 0
+    assert main(["train", "reactdiff", "autoencoder", "--data", str(data), "--out", str(tmp_path / "ae"), *budget, *tiny]) == 0
+    assert main(["train", "reactdiff", "diffusion", "--data", str(data), "--autoencoder", str(tmp_path / "ae"), "--out", str(tmp_path / "dm"), *budget]) == 0
     out = tmp_path / "predictions.npz"
     assert main(["generate", "--checkpoint", str(tmp_path / "dm"), "--data", str(data), "--split", "val", "--samples", "2", "--steps", "2", "--out", str(out), "--device", "cpu"]) == 0
     predictions = Predictions.load(out)

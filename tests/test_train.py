@@ -16,7 +16,8 @@ from reactdiff.data.store import FeatureStore, StreamInfo
 from reactdiff.errors import ConfigError
 from reactdiff.methods.reactdiff import ModelConfig, build_model
 from reactdiff.methods.reactdiff.stage_autoencoder import AutoencoderStage
-from reactdiff.train.config import AutoencoderTrainConfig, DiffusionTrainConfig, OptimConfig
+from reactdiff.methods.base import OptimConfig
+from reactdiff.methods.reactdiff.config import AutoencoderTrainConfig, DiffusionTrainConfig
 from reactdiff.methods.reactdiff.stage_diffusion import DiffusionStage
 from reactdiff.train.ema import EMA
 from reactdiff.train.schedule import WarmupStepDecay
@@ -189,7 +190,11 @@ def test_ema_follows_the_weights_with_warmed_up_decay():
     assert torch.allclose(ema.module.weight, start + weight, atol=1e-6)
 
 
-@pytest.mark.parametrize("overrides", [{"crop_frames": 75}, {"steps": 0}, {"ema_decay": 1.0}, {"optim.milestones": [1.5]}])
+@pytest.mark.parametrize("overrides", [
+    {"crop_frames": 75}, {"steps": 0}, {"ema_decay": 1.0}, {"optim.milestones": [1.5]}, {"optim.lr": -1.0}, {"batch_size": -2},
+])
 def test_config_rejects_settings_that_cannot_train(overrides):
-    with pytest.raises(ConfigError):
-        replace(AutoencoderTrainConfig(), **overrides).validate()
+    key = next(iter(overrides))
+    with pytest.raises(ConfigError, match=key.replace(".", r"\.")):
+        # ReactDiff crops whole 50-frame windows.
+        replace(AutoencoderTrainConfig(), **overrides).validate(frame_multiple=50)

@@ -1,23 +1,30 @@
-"""Self-describing, pickle-free checkpoints.
+"""Self-describing, pickle-free checkpoints, for every method.
 
 A checkpoint is a directory::
 
     model.safetensors           EMA weights (what validation and generation use)
     weights.safetensors         raw weights (what training continues from)
-    config.json                 {"stage", "model": ModelConfig, "train": TrainConfig} as resolved
+    config.json                 {"method", "stage", "model": model config, "train": stage settings} as resolved
     streams.json                {stream: {dim, kind, approximate, source}} of the training data
     training_state.safetensors  optimizer state tensors            (resumable checkpoints only)
     training_state.json         step, elapsed time, best val, RNG states, optimizer groups
-    checkpoint.json             manifest, written LAST: a directory without it is incomplete
+    checkpoint.json             manifest, written LAST: method (and its version), stage, step, and the
+                                SHA-256 of every other file; a directory without it is incomplete
 
 Files are written into a staging directory (each atomically) which then replaces the previous
-checkpoint by a directory rename, so an interrupted save leaves the last complete one in place.
-A diffusion checkpoint holds the frozen autoencoder too: one directory is enough to generate.
+checkpoint by directory renames (``X`` -> ``.X.previous``, ``.X.staging`` -> ``X``). A crash between
+the two renames leaves no ``X`` but a complete ``.X.previous`` and ``.X.staging``: loading recovers
+the newest complete one (:func:`recover`). Every file is checked against its recorded SHA-256 when
+read, so flipped bytes are an error instead of different reactions.
+
+The format knows nothing about methods: :func:`reactdiff.methods.loading.load_method_checkpoint`
+turns the ``model`` section into the method's config and builds its networks.
 """
 
 from __future__ import annotations
 
 import base64
+import hashlib
 import random
 import shutil
 from dataclasses import dataclass, field
@@ -27,26 +34,39 @@ from typing import Any
 import numpy as np
 import torch
 
-from reactdiff.config import from_dict, to_dict
+from reactdiff.config import to_dict
 from reactdiff.errors import DataError
 from reactdiff.io import load_json, save_json, save_safetensors
-from reactdiff.methods.reactdiff.config import ModelConfig
 
 FORMAT = "reactdiff-checkpoint"
-VERSION = 1
+#: 2: the manifest names the method and records file hashes (version-1 checkpoints are ReactDiff's).
+VERSION = 2
 MANIFEST = "checkpoint.json"
+
+
+def file_sha256(path: Path) -> str:
+    digest = hashlib.sha256()
+    with open(path, "rb") as handle:
+        for block in iter(lambda: handle.read(1 << 20), b""):
+            digest.update(block)
+    return digest.hexdigest()
 
 
 @dataclass
 class Checkpoint:
-    """A loaded checkpoint directory (weights are read on demand)."""
+    """A loaded checkpoint directory (weights are read, and verified, on demand)."""
 
     directory: Path
     manifest: dict[str, Any]
-    model_config: ModelConfig
+    #: The model config as saved (a method's config dataclass as JSON).
+    model: dict[str, Any]
     train_config: dict[str, Any]
     streams: dict[str, dict[str, Any]]
     training_state: dict[str, Any] | None = field(default=None, repr=False)
+
+    @property
+    def method(self) -> str:
+        return self.manifest.get("method", "reactdiff")
 
     @property
     def stage(self) -> str:
@@ -56,15 +76,25 @@ class Checkpoint:
     def step(self) -> int:
         return int(self.manifest["step"])
 
+    def verify(self, name: str) -> Path:
+        """The path of file ``name``, after checking it against the manifest's SHA-256."""
+        path = self.directory / name
+        if not path.is_file():
+            raise DataError(path, "file missing from checkpoint")
+        expected = self.manifest.get("sha256", {}).get(name)
+        if expected is not None and file_sha256(path) != expected:
+            raise DataError(path, "contents do not match the SHA-256 in checkpoint.json (corrupted or edited); restore the file or retrain")
+        return path
+
     def weights(self, ema: bool = True) -> dict[str, torch.Tensor]:
         """EMA weights (``model.safetensors``) or raw weights (``weights.safetensors``)."""
-        return _load_tensors(self.directory / ("model.safetensors" if ema else "weights.safetensors"))
+        return _load_tensors(self.verify("model.safetensors" if ema else "weights.safetensors"))
 
     def optimizer_state(self) -> dict[str, Any]:
         """The optimizer ``state_dict`` rebuilt from its tensors and its JSON part."""
         if self.training_state is None:
             raise DataError(self.directory, "checkpoint has no training state to resume from")
-        tensors = _load_tensors(self.directory / "training_state.safetensors")
+        tensors = _load_tensors(self.verify("training_state.safetensors"))
         state: dict[int, dict[str, Any]] = {}
         for name, tensor in tensors.items():
             _, index, key = name.split(".", 2)
@@ -90,53 +120,73 @@ def load_weights(module: torch.nn.Module, weights: dict[str, torch.Tensor], sour
     module.load_state_dict(weights)
 
 
+def _complete(directory: Path) -> bool:
+    return (directory / MANIFEST).is_file()
+
+
+def recover(directory: str | Path) -> None:
+    """Finish a save that crashed between its two renames: with ``directory`` missing, adopt the
+    complete staged checkpoint (newer) or else the complete previous one. No-op otherwise."""
+    directory = Path(directory)
+    if directory.exists():
+        return
+    for candidate in (directory.with_name(f".{directory.name}.staging"), directory.with_name(f".{directory.name}.previous")):
+        if _complete(candidate):
+            candidate.rename(directory)
+            return
+
+
 def find_checkpoint(path: str | Path) -> Path:
     """The checkpoint directory at ``path``: the directory itself, or in a run folder its ``best``
     checkpoint (else ``last``). Raises DataError naming what is missing."""
     path = Path(path)
     for candidate in (path, path / "best", path / "last"):
-        if (candidate / MANIFEST).is_file():
+        if candidate is not path:
+            recover(candidate)
+        if _complete(candidate):
             return candidate
     if not path.exists():
         raise DataError(path, "checkpoint not found")
     raise DataError(path, f"not a complete checkpoint ({MANIFEST} missing here and in best/ and last/)")
 
 
-#: Model settings added after checkpoints were first written, with the value that reproduces the
-#: behaviour of a checkpoint that predates them (a missing key would otherwise take today's default).
-LEGACY_DEFAULTS = {("diffusion", "lookahead_windows"): 0}
-
-
-def _with_legacy_defaults(model: dict) -> dict:
-    model = {section: dict(values) if isinstance(values, dict) else values for section, values in model.items()}
-    for (section, key), value in LEGACY_DEFAULTS.items():
-        if isinstance(model.get(section), dict):
-            model[section].setdefault(key, value)
-    return model
+def _json_file(directory: Path, name: str, manifest: dict) -> Any:
+    path = directory / name
+    expected = manifest.get("sha256", {}).get(name)
+    if expected is not None and path.is_file() and file_sha256(path) != expected:
+        raise DataError(path, "contents do not match the SHA-256 in checkpoint.json (corrupted or edited)")
+    data = load_json(path)
+    if not isinstance(data, dict):
+        raise DataError(path, f"expected a JSON object, got {type(data).__name__}")
+    return data
 
 
 def load_checkpoint(path: str | Path) -> Checkpoint:
     """Read a checkpoint's manifest and JSON files (see :func:`find_checkpoint` for ``path``)."""
     directory = find_checkpoint(path)
     manifest = load_json(directory / MANIFEST)
-    if manifest.get("format") != FORMAT:
+    if not isinstance(manifest, dict) or manifest.get("format") != FORMAT:
         raise DataError(directory / MANIFEST, f"not a {FORMAT} manifest")
-    if manifest.get("version", 0) > VERSION:
-        raise DataError(directory / MANIFEST, f"written by a newer reactdiff (format version {manifest['version']})")
-    config = load_json(directory / "config.json")
-    try:
-        model_config = from_dict(ModelConfig, _with_legacy_defaults(config["model"]), prefix="model.")
-    except Exception as exc:  # a ConfigError or a missing key: both mean the file does not fit
-        raise DataError(directory / "config.json", f"model config does not fit this reactdiff version ({exc})") from exc
+    version = manifest.get("version", 0)
+    if not isinstance(version, int) or isinstance(version, bool):
+        raise DataError(directory / MANIFEST, f"'version' must be an integer, got {version!r}")
+    if version > VERSION:
+        raise DataError(directory / MANIFEST, f"written by a newer reactdiff (format version {version})")
+    for key, kind in (("stage", str), ("step", int), ("method", str)):
+        if key in manifest and not isinstance(manifest[key], kind):
+            raise DataError(directory / MANIFEST, f"'{key}' must be a {kind.__name__}, got {manifest[key]!r}")
+    config = _json_file(directory, "config.json", manifest)
+    if not isinstance(config.get("model"), dict):
+        raise DataError(directory / "config.json", "no 'model' settings")
     training_state = None
     if (directory / "training_state.json").is_file():
-        training_state = load_json(directory / "training_state.json")
+        training_state = _json_file(directory, "training_state.json", manifest)
     return Checkpoint(
         directory=directory,
         manifest=manifest,
-        model_config=model_config,
+        model=config["model"],
         train_config=config.get("train", {}),
-        streams=load_json(directory / "streams.json"),
+        streams=_json_file(directory, "streams.json", manifest),
         training_state=training_state,
     )
 
@@ -144,9 +194,11 @@ def load_checkpoint(path: str | Path) -> Checkpoint:
 def save_checkpoint(
     directory: str | Path,
     *,
+    method: str,
+    method_version: int,
     stage: str,
     step: int,
-    model_config: ModelConfig,
+    model_config: Any,
     train_config: Any,
     streams: dict[str, dict[str, Any]],
     ema_weights: dict[str, torch.Tensor],
@@ -161,13 +213,14 @@ def save_checkpoint(
     ``extra_manifest`` adds facts to ``checkpoint.json`` (e.g. ``latent_stats: true``).
     """
     directory = Path(directory)
+    recover(directory)
     staging = directory.with_name(f".{directory.name}.staging")
     if staging.exists():
-        shutil.rmtree(staging)  # left by an interrupted save: never complete
+        shutil.rmtree(staging)  # left by an interrupted save before its manifest: never complete
     staging.mkdir(parents=True)
-    save_safetensors(staging / "model.safetensors", ema_weights, metadata={"stage": stage, "weights": "ema"})
-    save_safetensors(staging / "weights.safetensors", raw_weights, metadata={"stage": stage, "weights": "raw"})
-    save_json(staging / "config.json", {"stage": stage, "model": to_dict(model_config), "train": to_dict(train_config)})
+    save_safetensors(staging / "model.safetensors", ema_weights, metadata={"method": method, "stage": stage, "weights": "ema"})
+    save_safetensors(staging / "weights.safetensors", raw_weights, metadata={"method": method, "stage": stage, "weights": "raw"})
+    save_json(staging / "config.json", {"method": method, "stage": stage, "model": to_dict(model_config), "train": to_dict(train_config)})
     save_json(staging / "streams.json", streams)
     files = ["model.safetensors", "weights.safetensors", "config.json", "streams.json"]
     if optimizer is not None:
@@ -176,7 +229,11 @@ def save_checkpoint(
         state = dict(training_state or {}, optimizer_scalars=scalars, optimizer_param_groups=groups)
         save_json(staging / "training_state.json", state)
         files += ["training_state.safetensors", "training_state.json"]
-    manifest = {"format": FORMAT, "version": VERSION, "stage": stage, "step": step, "files": files}
+    manifest = {
+        "format": FORMAT, "version": VERSION, "method": method, "method_version": method_version,
+        "stage": stage, "step": step, "files": files,
+        "sha256": {name: file_sha256(staging / name) for name in files},
+    }
     save_json(staging / MANIFEST, dict(manifest, **(extra_manifest or {})))
     # Swap directories: the old checkpoint stays complete until the new one is.
     previous = directory.with_name(f".{directory.name}.previous")

@@ -17,6 +17,7 @@ COMMAND_MODULES = (
     "data",
     "prepare",
     "extract",
+    "methods",
     "train",
     "generate",
     "evaluate",

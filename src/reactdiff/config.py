@@ -183,16 +183,22 @@ def _set_dotted(data: dict, dotted: str, value: Any) -> None:
     data[parts[-1]] = value
 
 
+def flag_settings(args: argparse.Namespace) -> dict[str, Any]:
+    """The ``--dotted.key`` flags the user gave, as ``{dotted key: value}``."""
+    settings = {}
+    for name, value in vars(args).items():
+        if name.startswith("cfg:"):
+            if isinstance(value, list) and len(value) == 1 and isinstance(value[0], list):
+                value = value[0]  # one YAML list given as a single word
+            settings[name[4:]] = value
+    return settings
+
+
 def resolve_config(cls: type[T], args: argparse.Namespace, **overrides: Any) -> T:
     """Defaults, then ``--config`` file, then ``--key`` flags, then ``overrides`` (dotted keys)."""
     base = load_file(cls, args.config) if getattr(args, "config", None) else cls()
     data = to_dict(base)
-    for name, value in vars(args).items():
-        if name.startswith("cfg:"):
-            if isinstance(value, list) and len(value) == 1 and isinstance(value[0], list):
-                value = value[0]
-            _set_dotted(data, name[4:], value)
-    for dotted, value in overrides.items():
+    for dotted, value in {**flag_settings(args), **overrides}.items():
         _set_dotted(data, dotted, value)
     return from_dict(cls, data)
 

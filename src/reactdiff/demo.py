@@ -3,13 +3,17 @@
 Stages (each leaves a marker in ``<out>/.stages/`` when done, so an interrupted demo re-run continues
 where it stopped; training itself resumes from its last checkpoint):
 
-1. write the synthetic corpus (REACT layout, with speaker videos),
+1. write the synthetic corpus (REACT layout),
 2. prepare the feature store,
-3. train the behaviour autoencoder, then 4. the latent diffusion model, within a time budget,
-5. generate K reactions for every val speaker,
-6. evaluate them beside the five trivial baselines under both protocols -> ``report.md``,
-7. render side-by-side videos and plots of a few speakers,
+3. train every stage of the method (ReactDiff: autoencoder, then latent diffusion) with the
+   method's step budget, so the same command gives the same model on any machine,
+4. generate K reactions for every val speaker,
+5. evaluate them beside the five trivial baselines under both protocols -> ``report.md``,
+6. render side-by-side videos and plots of a few speakers (only their speaker videos are drawn),
 then print where everything is and the commands to run each stage on real REACT data.
+
+Every stage is a library call (no command-line round trips), and the report is composed from the
+evaluation's data.
 """
 
 from __future__ import annotations
@@ -20,12 +24,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Callable
 
-from reactdiff.cli import main as cli
-from reactdiff.errors import ReactDiffError
-from reactdiff.io import save_json
-
-#: Share of the training budget given to stage 1 (the autoencoder converges faster).
-AUTOENCODER_SHARE = 0.3
+from reactdiff.io import save_json, save_text
 
 
 @dataclass
@@ -35,32 +34,43 @@ class DemoConfig:
     #: Synthetic corpus preset (tiny for a smoke test, small for the real demo).
     preset: str = "small"
     seed: int = 0
-    #: Training budget in minutes for both stages together (wall clock).
-    minutes: float = 10.0
-    #: Training batch and crop, smaller than the published 16 x 750 so that a CPU makes enough
-    #: optimizer steps inside the budget (crops are multiples of the 50-frame window).
-    batch_size: int = 8
-    crop_frames: int = 100
-    #: Learning rates and warm-up for a budget of minutes rather than the published 200 epochs
-    #: (the published 1e-4 / 5e-5 barely move a model in a few hundred CPU steps; stage 2 at
-    #: 2e-4 / 5e-4 / 1e-3 gave val FRDist 123.7 / 119.3 / 122.3 in 7 minutes, docs/results.md).
-    autoencoder_lr: float = 5e-4
-    diffusion_lr: float = 5e-4
-    warmup_steps: int = 50
+    #: Registered method to train (``reactdiff methods``).
+    method: str = "reactdiff"
+    #: The method's training budget (steps per stage): tiny, demo or long.
+    budget: str = "demo"
+    #: Optional wall-clock cap in minutes for all training stages together (null: none). A run the
+    #: cap cuts short is not the documented model, and its report says so in its first lines.
+    minutes: float | None = None
     #: Reactions generated per val speaker.
     samples: int = 10
     #: Val rows rendered as side-by-side videos and plots.
     render_rows: int = 2
-    #: Render the corpus' speaker videos (slower; needed for videos with the speaker's face).
+    #: Draw the speaker's face video for the rendered rows (real footage in the side-by-side video).
     video: bool = True
+
+    def validate(self) -> "DemoConfig":
+        from reactdiff.errors import ConfigError
+        from reactdiff.methods.registry import get_method
+
+        get_method(self.method).budget(self.budget)
+        if self.samples < 1:
+            raise ConfigError(f"samples: must be positive, got {self.samples}")
+        if self.render_rows < 0:
+            raise ConfigError(f"render_rows: must not be negative, got {self.render_rows}")
+        if self.minutes is not None and self.minutes <= 0:
+            raise ConfigError(f"minutes: must be positive or null, got {self.minutes}")
+        return self
 
 
 class Demo:
     """Runs the stages of the demo in ``out`` (see module docstring)."""
 
     def __init__(self, out: str | Path, config: DemoConfig):
+        from reactdiff.methods.registry import get_method
+
         self.out = Path(out)
-        self.config = config
+        self.config = config.validate()
+        self.method = get_method(config.method)
         self.data = self.out / "data"
         self.runs = self.out / "runs"
         self.predictions = self.out / "predictions_val.npz"
@@ -68,16 +78,22 @@ class Demo:
         self.media = self.out / "media"
 
     def stages(self) -> list[tuple[str, str, Callable[[], None]]]:
-        minutes = self.config.minutes
-        return [
+        budget = self.method.budget(self.config.budget)
+        stages = [
             ("corpus", f"writing the '{self.config.preset}' synthetic corpus", self.write_corpus),
-            ("features", "preparing features", lambda: self._cli(["prepare", str(self.data)])),
-            ("autoencoder", f"training the behaviour autoencoder ({minutes * AUTOENCODER_SHARE:.1f} min budget)", self.train_autoencoder),
-            ("diffusion", f"training the latent diffusion model ({minutes * (1 - AUTOENCODER_SHARE):.1f} min budget)", self.train_diffusion),
+            ("features", "preparing features", self.prepare),
+        ]
+        stages += [
+            (stage.name, f"training {self.method.name} {stage.name} ({budget.get(stage.name, {}).get('steps', '?')} steps)",
+             (lambda stage=stage: self.train(stage)))
+            for stage in self.method.stages
+        ]
+        stages += [
             ("generate", f"generating {self.config.samples} reactions for every val speaker", self.generate),
             ("evaluate", "evaluating beside the trivial baselines (both protocols)", self.evaluate),
             ("render", f"rendering {self.config.render_rows} speakers with their reactions", self.render),
         ]
+        return stages
 
     def run(self) -> None:
         markers = self.out / ".stages"
@@ -90,66 +106,89 @@ class Demo:
                 continue
             print(f"[{number}/{len(stages)}] {title}", flush=True)
             stage_start = time.perf_counter()
-            action()
-            save_json(marker, {"stage": name, "seconds": round(time.perf_counter() - stage_start, 1)})
+            facts = action() or {}
+            save_json(marker, {"stage": name, "seconds": round(time.perf_counter() - stage_start, 1), **facts})
         self.summary(time.perf_counter() - started)
 
     # -- stages --------------------------------------------------------------------------------
-    def _cli(self, argv: list[str]) -> None:
-        status = cli(argv)
-        if status:
-            raise ReactDiffError(f"stage command failed with status {status}: reactdiff {' '.join(argv)}")
-
     def write_corpus(self) -> None:
-        argv = ["synth", str(self.data), "--preset", self.config.preset, "--seed", str(self.config.seed)]
-        self._cli(argv + (["--video"] if self.config.video else []))
+        from reactdiff.synth.settings import SynthConfig
+        from reactdiff.synth.writer import write_dataset
 
-    def _train(self, stage: str, minutes: float, extra: list[str]) -> None:
-        run_dir = self.runs / stage
-        argv = ["train", stage, "--data", str(self.data), "--out", str(run_dir), "--max_minutes", f"{minutes:.3f}", "--seed", str(self.config.seed),
-                "--batch_size", str(self.config.batch_size), "--crop_frames", str(self.config.crop_frames),
-                "--optim.warmup_steps", str(self.config.warmup_steps)]
-        if (run_dir / "last").is_dir():
-            argv.append("--resume")  # an interrupted demo continues training where it stopped
-        self._cli(argv + extra)
+        # Speaker videos are drawn later, only for the rows the demo renders.
+        write_dataset(self.data, SynthConfig(preset=self.config.preset, seed=self.config.seed))
 
-    def train_autoencoder(self) -> None:
-        self._train("autoencoder", self.config.minutes * AUTOENCODER_SHARE, ["--optim.lr", str(self.config.autoencoder_lr)])
+    def prepare(self) -> None:
+        from reactdiff.data.prepare import PrepareConfig, prepare
 
-    def train_diffusion(self) -> None:
-        self._train("diffusion", self.config.minutes * (1 - AUTOENCODER_SHARE),
-                    ["--autoencoder", str(self.runs / "autoencoder"), "--optim.lr", str(self.config.diffusion_lr)])
+        prepare(self.data, PrepareConfig())
+
+    def train(self, stage) -> dict:
+        from reactdiff.train.run import train_stage
+
+        settings = dict(self.method.budget(self.config.budget).get(stage.name, {}), seed=self.config.seed)
+        if self.config.minutes is not None:
+            # The cap is shared by the stages in proportion to their step budgets.
+            budget = self.method.budget(self.config.budget)
+            total = sum(values.get("steps", 0) for values in budget.values()) or 1
+            settings["max_minutes"] = self.config.minutes * settings.get("steps", 0) / total
+        previous = self.runs / stage.requires if stage.requires else None
+        result = train_stage(self.method.name, stage.name, self.data, self.runs / stage.name, settings=settings, previous=previous)
+        return {"steps": result.step, "planned_steps": settings.get("steps")}
 
     def generate(self) -> None:
-        self._cli([
-            "generate", "--checkpoint", str(self.runs / "diffusion"), "--data", str(self.data), "--split", "val",
-            "--samples", str(self.config.samples), "--seed", str(self.config.seed), "--out", str(self.predictions),
-        ])
+        from reactdiff.generation import generate_split
+        from reactdiff.pipeline import ReactionModel
+
+        model = ReactionModel.from_checkpoint(self.runs / self.method.stages[-1].name, device="auto")
+        generate_split(model, self.data, "val", num_samples=self.config.samples, seed=self.config.seed).save(self.predictions)
+
+    def training_warnings(self) -> list[str]:
+        """First lines of the report when training did not run its whole step budget."""
+        warnings = []
+        for stage in self.method.stages:
+            marker = self.out / ".stages" / f"{stage.name}.json"
+            facts = json.loads(marker.read_text()) if marker.is_file() else {}
+            planned, done = facts.get("planned_steps"), facts.get("steps")
+            if planned is not None and done is not None and done < planned:
+                warnings.append(
+                    f"training was cut short by --minutes: {stage.name} ran {done} of {planned} steps, so this model "
+                    "is not the documented one and its numbers depend on this machine's speed"
+                )
+        return warnings
 
     def evaluate(self) -> None:
-        from reactdiff.io import save_text
+        from reactdiff.evaluation import evaluate_split
+        from reactdiff.trivial import BASELINES
 
-        evaluation = self.out / "evaluation"
-        self._cli([
-            "evaluate", "--data", str(self.data), "--split", "val", "--predictions", str(self.predictions),
-            "--baselines", "--protocol", "both", "--seed", str(self.config.seed), "--out", str(evaluation),
-        ])
-        # The evaluation writes <stem>_metrics.{md,json}; report.md is the demo's front page for it.
-        table = (evaluation / f"{self.predictions.stem}_metrics.md").read_text()
-        save_text(self.report, table.replace("# REACT evaluation", "# reactdiff demo: ReactDiff beside the trivial baselines", 1))
+        report = evaluate_split(
+            self.data, "val", predictions={self.method.name: self.predictions}, baselines=BASELINES,
+            seed=self.config.seed, title=f"reactdiff demo: {self.method.name} beside the trivial baselines",
+        )
+        report.warnings = self.training_warnings()
+        report.context = {"method": self.method.title, "budget": self.config.budget, **report.context}
+        _, markdown = report.write(self.out / "evaluation", f"{self.predictions.stem}_metrics")
+        save_text(self.report, markdown.read_text())
+        print(report.table())
 
     def render(self) -> None:
-        for row in range(self.config.render_rows):
-            self._cli(["render", "--predictions", str(self.predictions), "--data", str(self.data), "--split", "val",
-                       "--index", str(row), "--out", str(self.media / f"val_row{row}.mp4")])
-            self._cli(["plot", "--predictions", str(self.predictions), "--data", str(self.data), "--split", "val",
-                       "--index", str(row), "--out", str(self.media / f"val_row{row}_plots")])
+        from reactdiff.data.layout import ReactLayout
+        from reactdiff.render.rows import plot_row, render_row
+
+        pairs = ReactLayout(self.data).eval_order("val")
+        for row in range(min(self.config.render_rows, len(pairs))):
+            if self.config.video:
+                from reactdiff.synth.writer import write_clip_videos
+
+                write_clip_videos(self.data, "val", [pairs[row].speaker, pairs[row].listener])
+            render_row(self.predictions, row, self.media / f"val_row{row}.mp4", data=self.data)
+            plot_row(self.predictions, row, self.media / f"val_row{row}_plots", data=self.data)
 
     def summary(self, seconds: float) -> None:
         timings = {p.stem: json.loads(p.read_text())["seconds"] for p in sorted((self.out / ".stages").glob("*.json"))}
         print(f"\nDemo finished in {seconds / 60:.1f} min this run; stage times (s): {timings}")
         print(f"  corpus:       {self.data}")
-        print(f"  checkpoints:  {self.runs / 'autoencoder'}, {self.runs / 'diffusion'}")
+        print(f"  checkpoints:  {', '.join(str(self.runs / stage.name) for stage in self.method.stages)}")
         print(f"  predictions:  {self.predictions}")
         print(f"  report:       {self.report}")
         print(f"  videos/plots: {self.media}")
@@ -160,11 +199,11 @@ REAL_DATA_COMMANDS = """
 On the real REACT data (licence-gated; point ROOT at the organisers' release):
   reactdiff data check ROOT
   reactdiff prepare ROOT
-  reactdiff train autoencoder --data ROOT --out runs/autoencoder
-  reactdiff train diffusion --data ROOT --autoencoder runs/autoencoder --out runs/diffusion
-  reactdiff generate --checkpoint runs/diffusion --data ROOT --split test --samples 10 --out predictions_test.npz
+  reactdiff train reactdiff --data ROOT --out runs/reactdiff          # both stages; or one: train reactdiff autoencoder ...
+  reactdiff generate --checkpoint runs/reactdiff/diffusion --data ROOT --split test --samples 10 --out predictions_test.npz
   reactdiff evaluate --data ROOT --split test --predictions predictions_test.npz --protocol both
   reactdiff render --predictions predictions_test.npz --data ROOT --split test --index 0 --out reaction.mp4
+Other methods: `reactdiff methods`, then `reactdiff train METHOD ...` the same way.
 On your own clip:
-  reactdiff react speaker.mp4 --checkpoint runs/diffusion --out my_reactions
+  reactdiff react speaker.mp4 --checkpoint runs/reactdiff/diffusion --out my_reactions
 """

@@ -1,14 +1,18 @@
-"""``ReactDiff``: a trained model for generating listener reactions, loaded from one checkpoint.
+"""``ReactionModel``: any registered method's trained model, loaded from one checkpoint, that
+generates listener reactions.
 
-    from reactdiff.pipeline import ReactDiff
-    model = ReactDiff.from_checkpoint("runs/diffusion")
+    from reactdiff.pipeline import ReactionModel
+    model = ReactionModel.from_checkpoint("runs/reactdiff/diffusion")      # any method's checkpoint
     reactions = model.generate({"emotion": e, "3dmm": c, "mfcc": m}, num_samples=10, seed=0)
     reactions["emotion"].shape  # (10, T, 25); reactions["coeffs_3dmm"]: (10, T, 58)
 
 Speaker streams are (T, D) arrays named as in the checkpoint's ``streams.json`` (the feature
-store's stream names). T need not be a multiple of the 50-frame window: the last window is padded
-by repeating the last frame and the output is trimmed back to T frames. In the default offline
-mode the padding can only influence the frames of that last (partial) window.
+store's stream names). T need not be a multiple of the method's frame granularity (ReactDiff's
+50-frame window): the speaker is padded by repeating its last frame and the output trimmed back
+to T frames. Sampling options (ReactDiff: ``steps``, ``eta``, ``sampler``) default to what the
+checkpoint was trained with.
+
+This module is the inference path: it imports nothing from ``reactdiff.train``.
 """
 
 from __future__ import annotations
@@ -19,44 +23,63 @@ from typing import Any, Mapping, Sequence
 import numpy as np
 import torch
 
-from reactdiff.errors import DataError
+from reactdiff.device import resolve_device
+from reactdiff.errors import ConfigError, DataError
 
 
-class ReactDiff:
-    """A trained ReactDiff model (EMA weights, eval mode) plus the streams it expects."""
+class ReactionModel:
+    """A trained model of any registered method (EMA weights, eval mode) plus the streams it expects."""
 
-    def __init__(self, model, streams: dict[str, dict[str, Any]], device: str | torch.device = "cpu", source: str | Path = "model"):
-        self.model = model.to(device).eval()
+    def __init__(self, method, config, model, streams: dict[str, dict[str, Any]], device: str | torch.device = "cpu",
+                 source: str | Path = "model", stage: str = ""):
+        self.method = method
+        self.config = config
+        self.device = resolve_device(str(device)) if not isinstance(device, torch.device) else device
+        self.model = model.to(self.device).eval()
         self.streams = streams
-        self.device = torch.device(device)
         self.source = str(source)
+        self.stage = stage
 
     @classmethod
-    def from_checkpoint(cls, path: str | Path, device: str | torch.device = "cpu") -> "ReactDiff":
-        """Load a diffusion checkpoint directory (or a run folder: its ``best`` checkpoint)."""
-        from reactdiff.methods.reactdiff import build_model
-        from reactdiff.checkpoint import load_checkpoint, load_weights
+    def from_checkpoint(cls, path: str | Path, device: str | torch.device = "cpu") -> "ReactionModel":
+        """Load a checkpoint directory (or a run folder: its ``best`` checkpoint) of any method.
+        The checkpoint must be of the method's last training stage."""
+        from reactdiff.methods.loading import load_method_checkpoint
 
-        checkpoint = load_checkpoint(path)
-        if checkpoint.stage != "diffusion":
-            raise DataError(checkpoint.directory, f"is a {checkpoint.stage} checkpoint; generation needs a diffusion checkpoint (`reactdiff train diffusion`)")
-        streams = checkpoint.streams
-        model = build_model(
-            checkpoint.model_config,
-            {name: int(info["dim"]) for name, info in streams.items()},
-            {name: info["kind"] for name, info in streams.items()},
-        )
-        load_weights(model, checkpoint.weights(ema=True), checkpoint.directory / "model.safetensors")
-        return cls(model, streams, device=device, source=checkpoint.directory)
+        device = device if isinstance(device, torch.device) else resolve_device(device)
+        loaded = load_method_checkpoint(path)
+        method, checkpoint = loaded.method, loaded.checkpoint
+        final = method.stages[-1].name
+        if checkpoint.stage != final:
+            raise DataError(
+                checkpoint.directory,
+                f"is a {method.name} {checkpoint.stage} checkpoint; generation needs its final stage '{final}' "
+                f"(`reactdiff train {method.name}{'' if len(method.stages) == 1 else ' ' + final} ...`)",
+            )
+        return cls(method, loaded.config, loaded.build(ema=True), checkpoint.streams, device=device,
+                   source=checkpoint.directory, stage=checkpoint.stage)
+
+    @property
+    def name(self) -> str:
+        return self.method.name
 
     @property
     def stream_names(self) -> tuple[str, ...]:
         """The speaker streams the model reads, in order."""
-        return tuple(self.model.config.streams)
+        return tuple(self.method.input_streams(self.config))
 
     @property
-    def window(self) -> int:
-        return int(self.model.window)
+    def online(self) -> bool:
+        return self.method.is_online(self.config)
+
+    @property
+    def frame_multiple(self) -> int:
+        return self.method.frame_multiple(self.config)
+
+    def sampling(self, **options: Any) -> dict[str, Any]:
+        """The sampling options generation uses: the checkpoint's, updated with ``options`` (None
+        values ignored); a ConfigError names an option the method does not take or a bad value."""
+        return self.method.check_sampling(self.config, {k: v for k, v in options.items() if v is not None})
 
     def check_streams(self, available: Mapping[str, int], source: str | Path = "speaker streams") -> None:
         """Raise DataError naming any stream the model needs that ``available`` (name -> width)
@@ -73,34 +96,22 @@ class ReactDiff:
             if int(available[name]) != expected:
                 raise DataError(source, f"stream '{name}' is {available[name]}-d but the checkpoint {self.source} expects {expected}-d")
 
-    def generate(
-        self,
-        speaker_streams: Mapping[str, np.ndarray],
-        num_samples: int = 10,
-        steps: int = 20,
-        seed: int | None = None,
-        eta: float = 0.0,
-        sampler: str = "ddim",
-    ) -> dict[str, np.ndarray]:
+    def generate(self, speaker_streams: Mapping[str, np.ndarray], num_samples: int = 10, seed: int | None = None,
+                 **sampling: Any) -> dict[str, np.ndarray]:
         """K = ``num_samples`` listener reactions to one speaker: ``{"emotion": (K, T, 25),
         "coeffs_3dmm": (K, T, 58)}`` float32 (3DMM mean-face subtracted, as the data)."""
         batch = {name: np.asarray(value)[None] for name, value in speaker_streams.items()}
-        result = self.generate_batch(batch, num_samples=num_samples, steps=steps, seed=seed, eta=eta, sampler=sampler)
+        result = self.generate_batch(batch, num_samples=num_samples, seed=seed, **sampling)
         return {name: value[0] for name, value in result.items()}
 
     @torch.no_grad()
-    def generate_batch(
-        self,
-        speaker_streams: Mapping[str, np.ndarray] | Sequence[Mapping[str, np.ndarray]],
-        num_samples: int = 10,
-        steps: int = 20,
-        seed: int | None = None,
-        eta: float = 0.0,
-        sampler: str = "ddim",
-    ) -> dict[str, np.ndarray]:
+    def generate_batch(self, speaker_streams: Mapping[str, np.ndarray] | Sequence[Mapping[str, np.ndarray]],
+                       num_samples: int = 10, seed: int | None = None, **sampling: Any) -> dict[str, np.ndarray]:
         """Reactions for B speakers at once: a dict of (B, T, D) arrays or a list of B dicts of
-        (T, D) arrays (same T). Returns ``{"emotion": (B, K, T, 25), "coeffs_3dmm": (B, K, T, 58)}``.
-        All K samples of all speakers are drawn in one batched sampling call."""
+        (T, D) arrays (same T). Returns ``{"emotion": (B, K, T, 25), "coeffs_3dmm": (B, K, T, 58)}``."""
+        if isinstance(num_samples, bool) or not isinstance(num_samples, int) or num_samples < 1:
+            raise ConfigError(f"--samples: must be a positive integer, got {num_samples!r}")
+        options = self.sampling(**sampling)
         if not isinstance(speaker_streams, Mapping):
             if not speaker_streams:
                 raise DataError("speaker streams", "empty list of speakers")
@@ -115,7 +126,10 @@ class ReactDiff:
         frames = next(iter(lengths.values()))
         if frames == 0:
             raise DataError("speaker streams", "no frames")
-        padded = -(-frames // self.window) * self.window
+        for name, value in arrays.items():
+            if not np.isfinite(value).all():
+                raise DataError("speaker streams", f"stream '{name}' holds NaN or infinite values")
+        padded = -(-frames // self.frame_multiple) * self.frame_multiple
         inputs = {}
         for name, value in arrays.items():
             tensor = torch.from_numpy(value).to(self.device)
@@ -128,5 +142,5 @@ class ReactDiff:
             generator.seed()
         else:
             generator.manual_seed(seed)
-        output = self.model.sample(inputs, num_samples=num_samples, steps=steps, eta=eta, sampler=sampler, generator=generator)
-        return {name: value[:, :, :frames].float().cpu().numpy() for name, value in output.items()}
+        output = self.method.generate(self.model, inputs, num_samples, generator, **options)
+        return {name: output[name][:, :, :frames].float().cpu().numpy() for name in ("emotion", "coeffs_3dmm")}

@@ -1,5 +1,6 @@
 """``reactdiff react``: a user's own speaker clip in, K listener reactions out (features,
-predictions and a side-by-side video with the speaker's real video and sound)."""
+predictions and a side-by-side video with the speaker's real video and sound), by any method's
+checkpoint."""
 
 from __future__ import annotations
 
@@ -16,44 +17,50 @@ class ReactConfig:
     """Settings of ``reactdiff react``."""
 
     samples: int = 10
-    steps: int = 20
+    #: Sampling steps of a diffusion method (null: the checkpoint's).
+    steps: int | None = None
     seed: int = 0
     #: Render the side-by-side video (speaker + K listeners, speaker audio muxed in).
     render: bool = True
     device: str = "cpu"
 
+    def validate(self) -> "ReactConfig":
+        from reactdiff.errors import ConfigError
+
+        if self.samples < 1:
+            raise ConfigError(f"samples: must be positive, got {self.samples}")
+        if self.steps is not None and self.steps < 1:
+            raise ConfigError(f"steps: must be positive, got {self.steps}")
+        return self
+
 
 def react(video: str | Path, checkpoint: str | Path, out: str | Path, audio: str | Path | None = None,
           config: ReactConfig = ReactConfig()) -> dict[str, Path]:
-    """Run the whole own-clip path; return the paths written."""
+    """Run the whole own-clip path; return the paths written. Every setting (and the checkpoint)
+    is checked before features are extracted."""
     from reactdiff.features import extract
-    from reactdiff.pipeline import ReactDiff
+    from reactdiff.pipeline import ReactionModel
 
+    config.validate()
     out = Path(out)
-    model = ReactDiff.from_checkpoint(checkpoint, device=config.device)
+    model = ReactionModel.from_checkpoint(checkpoint, device=config.device)
+    sampling = model.sampling(steps=config.steps)
     streams = extract(video, audio_path=audio, streams=model.stream_names)
     num_frames = min(len(values) for values in streams.values())
     speaker = {name: np.asarray(values[:num_frames], dtype=np.float32) for name, values in streams.items()}
-    reactions = model.generate(speaker, num_samples=config.samples, steps=config.steps, seed=config.seed)
+    reactions = model.generate(speaker, num_samples=config.samples, seed=config.seed, **sampling)
     predictions = Predictions(
         emotion=reactions["emotion"][None],
         coeffs_3dmm=reactions["coeffs_3dmm"][None],
         speaker_path=[str(video)],
         listener_path=["generated"],
-        meta={"checkpoint": str(checkpoint), "video": str(video), "audio": str(audio) if audio else None,
-              "samples": config.samples, "steps": config.steps, "seed": config.seed},
+        meta={"method": model.name, "checkpoint": str(checkpoint), "video": str(video), "audio": str(audio) if audio else None,
+              "samples": config.samples, **sampling, "seed": config.seed},
     )
     paths = {"predictions": out / "predictions.npz"}
     predictions.save(paths["predictions"])
     if config.render:
-        from reactdiff.cli import main as cli
-        from reactdiff.errors import ReactDiffError
+        from reactdiff.render.rows import render_row
 
-        paths["video"] = out / "reactions.mp4"
-        argv = ["render", "--predictions", str(paths["predictions"]), "--index", "0",
-                "--speaker-video", str(video), "--out", str(paths["video"])]
-        if audio:
-            argv += ["--audio", str(audio)]
-        if cli(argv):
-            raise ReactDiffError(f"rendering failed: reactdiff {' '.join(argv)}")
+        paths["video"] = render_row(paths["predictions"], 0, out / "reactions.mp4", speaker_video=video, audio=audio)
     return paths

@@ -25,17 +25,8 @@ def register(subparsers) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
-    from reactdiff.render.inputs import load_prediction_row
-    from reactdiff.render.plots import plot_reaction
+    from reactdiff.render.rows import plot_row
 
-    row = load_prediction_row(args.predictions, args.index)
-    speaker = real_listener = None
-    if args.data is not None:
-        from reactdiff.data.layout import ReactLayout
-
-        layout, split, num_frames = ReactLayout(args.data), args.split or row.split or "val", row.emotion.shape[1]
-        speaker = layout.load_emotion(split, row.speaker_path)[:num_frames]
-        real_listener = layout.load_emotion(split, row.listener_path)[:num_frames]
-    paths = plot_reaction(args.out, row.emotion, speaker, real_listener)
+    paths = plot_row(args.predictions, args.index, args.out, data=args.data, split=args.split)
     print("wrote " + ", ".join(str(path) for path in paths))
     return 0

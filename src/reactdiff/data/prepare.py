@@ -13,14 +13,15 @@ from pathlib import Path
 from reactdiff.constants import SPLITS
 from reactdiff.data.layout import ReactLayout
 from reactdiff.data.store import FeatureStore
-from reactdiff.data.streams import DEFAULT_STREAMS, plan_streams
+from reactdiff.data.streams import plan_streams
+from reactdiff.streams import PREPARE_STREAMS
 
 
 @dataclass
 class PrepareConfig:
     """Settings of ``reactdiff prepare``."""
 
-    streams: tuple[str, ...] = DEFAULT_STREAMS
+    streams: tuple[str, ...] = PREPARE_STREAMS
     splits: tuple[str, ...] = SPLITS
     #: Store folder; empty means ``<root>/features``.
     store: str = ""
@@ -90,12 +91,12 @@ def _prepare_clip(layout, store, plan, split, clip, key, config) -> int:
         source = layout.audio_path(split, clip)
         todo = [name for name in plan.audio if not (source.is_file() and store.has(name, key, _mtime(source)))]
         if todo:
-            from reactdiff.features.audio import AUDIO_STREAMS, load_audio
+            from reactdiff.features.audio import AUDIO_FUNCTIONS, load_audio
 
             num_frames = _num_frames(layout, split, clip)
             samples, sample_rate = load_audio(source, sample_rate=config.audio_sample_rate)
             for name in todo:
-                _dim, compute = AUDIO_STREAMS[name]
+                compute = AUDIO_FUNCTIONS[name]
                 store.write(name, key, compute(samples, sample_rate, num_frames))
                 written += 1
     if plan.video:

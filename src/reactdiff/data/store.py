@@ -19,27 +19,7 @@ import numpy as np
 
 from reactdiff.errors import DataError
 from reactdiff.io import load_json, save_json, save_npy
-
-KINDS = ("visual", "audio", "other")
-
-
-@dataclass(frozen=True)
-class StreamInfo:
-    """What a stream holds. ``kind`` groups streams for the Multi-Modality Transformer (visual or
-    audio class); ``approximate`` marks streams that stand in for a REACT stream (e.g. an emotion
-    vector estimated from MediaPipe blendshapes rather than the organisers' face models)."""
-
-    name: str
-    dim: int
-    kind: str = "other"
-    source: str = ""
-    approximate: bool = False
-    description: str = ""
-
-    def __post_init__(self):
-        if self.kind not in KINDS:
-            raise ValueError(f"stream {self.name}: kind must be one of {KINDS}, got {self.kind!r}")
-
+from reactdiff.streams import KINDS, StreamInfo  # noqa: F401  (re-exported: the store's record type)
 
 class FeatureStore:
     """Named, typed per-clip feature streams in a folder (see module docstring)."""

@@ -1,6 +1,6 @@
 """Decode a clip's audio once, to mono float32 at a fixed rate, and compute per-frame streams.
 
-``AUDIO_STREAMS`` maps each audio stream name to ``(dim, function)`` where
+``AUDIO_FUNCTIONS`` maps each audio stream of :data:`reactdiff.streams.AUDIO_STREAMS` to its ``function`` where
 ``function(samples, sample_rate, num_frames) -> (num_frames, dim) float32`` and frames are
 25 fps video frames, so one decode serves any subset of streams.
 """
@@ -23,12 +23,13 @@ SILENCE_PEAK = 1e-4
 
 AudioStream = Callable[[np.ndarray, int, int], np.ndarray]
 
-#: name -> (dimension, function(samples, sample_rate, num_frames) -> (num_frames, dim) float32).
-AUDIO_STREAMS: dict[str, tuple[int, AudioStream]] = {
-    "mfcc": (26, mfcc26),
-    "mfcc78": (78, mfcc78),
-    "voice": (1, voice_activity),
-    "prosody": (3, prosody),
+#: name -> function(samples, sample_rate, num_frames) -> (num_frames, dim) float32; the widths are
+#: in the stream registry (reactdiff.streams.AUDIO_STREAMS).
+AUDIO_FUNCTIONS: dict[str, AudioStream] = {
+    "mfcc": mfcc26,
+    "mfcc78": mfcc78,
+    "voice": voice_activity,
+    "prosody": prosody,
 }
 
 
@@ -98,9 +99,9 @@ def num_video_frames(samples: np.ndarray, sample_rate: int) -> int:
 def compute_audio_streams(
     samples: np.ndarray, sample_rate: int, num_frames: int, names: tuple[str, ...] | list[str] | None = None
 ) -> dict[str, np.ndarray]:
-    """Compute the named streams (all of :data:`AUDIO_STREAMS` by default) from one decoded track."""
-    names = list(AUDIO_STREAMS) if names is None else list(names)
-    unknown = [name for name in names if name not in AUDIO_STREAMS]
+    """Compute the named streams (all of :data:`AUDIO_FUNCTIONS` by default) from one decoded track."""
+    names = list(AUDIO_FUNCTIONS) if names is None else list(names)
+    unknown = [name for name in names if name not in AUDIO_FUNCTIONS]
     if unknown:
-        raise ValueError(f"unknown audio stream(s) {unknown}; known: {sorted(AUDIO_STREAMS)}")
-    return {name: AUDIO_STREAMS[name][1](samples, sample_rate, num_frames) for name in names}
+        raise ValueError(f"unknown audio stream(s) {unknown}; known: {sorted(AUDIO_FUNCTIONS)}")
+    return {name: AUDIO_FUNCTIONS[name](samples, sample_rate, num_frames) for name in names}

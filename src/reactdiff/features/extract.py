@@ -20,40 +20,14 @@ from typing import Callable
 
 import numpy as np
 
-from reactdiff.constants import COEFFS_3DMM_DIM, EMOTION_DIM, FPS, WINDOW_FRAMES
-from reactdiff.data.store import FeatureStore, StreamInfo
+from reactdiff.constants import FPS, WINDOW_FRAMES
+from reactdiff.data.store import FeatureStore
 from reactdiff.errors import ConfigError, FeatureError
 from reactdiff.features.face import NUM_BLENDSHAPES
+from reactdiff.streams import AUDIO_STREAMS, EXTRACT_STREAMS, VIDEO_STREAMS, StreamInfo
 
-#: Video streams: name -> what the store records about them (dim, approximation flag, source).
-VIDEO_STREAMS: dict[str, StreamInfo] = {
-    "blendshapes": StreamInfo(
-        "blendshapes", NUM_BLENDSHAPES, kind="visual", source="MediaPipe face landmarker",
-        description="52 ARKit-style blendshape scores in [0, 1] (reactdiff.features.face.BLENDSHAPE_NAMES order)",
-    ),
-    "head_pose": StreamInfo(
-        "head_pose", 6, kind="visual", source="MediaPipe face landmarker",
-        description="rotation as Euler angles pitch, yaw, roll in radians (R = Rz Ry Rx), translation in metres",
-    ),
-    "face_present": StreamInfo(
-        "face_present", 1, kind="other", source="MediaPipe face landmarker",
-        description="1 where a face was detected; 0 where the face was carried over a gap or relaxed to neutral",
-    ),
-    "emotion": StreamInfo(
-        "emotion", EMOTION_DIM, kind="visual", source="MediaPipe blendshapes (AUs) + fer expression CNN (expression, valence/arousal)",
-        approximate=True,
-        description="APPROXIMATE REACT emotion: AUs thresholded from blendshapes, fer's 7 classes as REACT's 8 "
-        "(Contempt always 0), valence/arousal from expression probabilities; see docs/features.md",
-    ),
-    "3dmm": StreamInfo(
-        "3dmm", COEFFS_3DMM_DIM, kind="visual", source="MediaPipe face landmarker",
-        approximate=True,
-        description="APPROXIMATE FaceVerse layout: 52 blendshape scores in place of FaceVerse expression "
-        "coefficients, rotation (rad), translation (m); not FaceVerse bases, not mean-face subtracted",
-    ),
-}
 #: What ``reactdiff extract`` computes unless told otherwise: every video stream and ReactDiff's MFCC.
-DEFAULT_STREAMS = tuple(VIDEO_STREAMS) + ("mfcc",)
+DEFAULT_STREAMS = EXTRACT_STREAMS
 #: Rate the audio streams are computed at (ReactDiff's MFCC: 640-sample chunks per 25 fps frame).
 AUDIO_SAMPLE_RATE = 16000
 
@@ -85,24 +59,17 @@ class ExtractConfig:
     video: VideoFeatureConfig = field(default_factory=VideoFeatureConfig)
 
 
-def audio_streams() -> dict:
-    """The audio engineer's ``AUDIO_STREAMS`` (name -> (dim, fn)); imported lazily."""
-    from reactdiff.features.audio import AUDIO_STREAMS
-
-    return AUDIO_STREAMS
-
-
 def split_streams(streams) -> tuple[tuple[str, ...], tuple[str, ...]]:
     """(video streams, audio streams) of a request; unknown names are a ConfigError."""
     streams = tuple(streams)
     if not streams:
         raise ConfigError("no streams requested")
-    known_audio = tuple(audio_streams()) if any(name not in VIDEO_STREAMS for name in streams) else ()
+    known_audio = tuple(AUDIO_STREAMS)
     unknown = [name for name in streams if name not in VIDEO_STREAMS and name not in known_audio]
     if unknown:
         raise ConfigError(
             f"unknown stream(s) {', '.join(unknown)}; video streams: {', '.join(VIDEO_STREAMS)}; "
-            f"audio streams: {', '.join(known_audio or audio_streams())}"
+            f"audio streams: {', '.join(known_audio)}"
         )
     return tuple(s for s in streams if s in VIDEO_STREAMS), tuple(s for s in streams if s not in VIDEO_STREAMS)
 
@@ -271,13 +238,9 @@ def extract(
 
 def stream_infos(streams) -> dict[str, StreamInfo]:
     """StreamInfo of each requested stream, for registering in a FeatureStore."""
-    from reactdiff.data.streams import audio_stream_infos
-
     video, audio = split_streams(streams)
     infos = {name: VIDEO_STREAMS[name] for name in video}
-    if audio:
-        audio_infos = audio_stream_infos()
-        infos.update({name: audio_infos[name] for name in audio})
+    infos.update({name: AUDIO_STREAMS[name] for name in audio})
     return {name: infos[name] for name in streams}
 
 

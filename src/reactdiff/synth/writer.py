@@ -7,7 +7,7 @@ from pathlib import Path
 
 import numpy as np
 
-from reactdiff.config import save_config, to_dict
+from reactdiff.config import from_dict, save_config, to_dict
 from reactdiff.constants import CLIP_FRAMES_STORED, EMOTION_COLUMNS, FPS, SPLITS
 from reactdiff.errors import ConfigError
 from reactdiff.io import atomic_path, load_json, save_json, save_npy, save_text
@@ -137,3 +137,28 @@ def write_dataset(root: str | Path, config: SynthConfig, progress: bool = True) 
     return {split: len(rows) for split, rows in plan.items()}
 
 
+
+
+def write_clip_videos(root: str | Path, split: str, clips: list[str], size: int | None = None) -> list[Path]:
+    """Draw the face videos (with their audio) of just ``clips`` of a corpus written without
+    ``--video``: the same frames ``--video`` would write, for the few clips someone watches.
+    Clips whose video exists are skipped; returns the video paths."""
+    from reactdiff.errors import DataError
+
+    root = Path(root)
+    config = from_dict(SynthConfig, load_json(root / CONFIG_NAME))
+    size = size or config.video_size
+    wanted = set(clips)
+    paths = []
+    for row in build_plan(config)[split]:
+        roles = [(role, clip) for role, clip in (("speaker", row.speaker_path), ("listener", row.listener_path)) if clip in wanted]
+        missing = [(role, clip) for role, clip in roles if not clip_files(root, split, clip, True)["video"].exists()]
+        if missing:
+            speaker, listener = generate_pair(config.seed, row, config.sample_rate, CLIP_FRAMES_STORED)
+            for role, clip in missing:
+                _save_video(clip_files(root, split, clip, True)["video"], speaker if role == "speaker" else listener, config.sample_rate, size)
+        paths += [clip_files(root, split, clip, True)["video"] for _, clip in roles]
+        wanted -= {clip for _, clip in roles}
+    if wanted:
+        raise DataError(root / f"{split}.csv", f"no such clip(s) in the corpus: {', '.join(sorted(wanted))}")
+    return paths

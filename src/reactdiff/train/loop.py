@@ -1,6 +1,6 @@
-"""The training loop shared by both stages.
+"""The training loop shared by every stage of every method.
 
-One function, :func:`train`, runs a stage from its config: AdamW, warm-up + step decay, gradient
+One function, :func:`train`, runs a method's stage from its config: AdamW, warm-up + step decay, gradient
 clipping, EMA, periodic validation on the VAL split with the best EMA weights kept, TensorBoard
 logs, a tqdm bar, a step and/or wall-clock budget, exact resume, and DDP under ``torchrun``.
 
@@ -13,6 +13,8 @@ Run folder layout (``--out``)::
 
 from __future__ import annotations
 
+import contextlib
+import os
 import time
 from dataclasses import dataclass
 from pathlib import Path
@@ -23,8 +25,9 @@ from torch import nn
 
 from reactdiff.device import resolve_device
 from reactdiff.errors import ConfigError, DataError
-from reactdiff.checkpoint import load_checkpoint, load_weights, rng_state, save_checkpoint, set_rng_state
-from reactdiff.train.config import TrainConfig
+from reactdiff.checkpoint import load_checkpoint, load_weights, recover, rng_state, save_checkpoint, set_rng_state
+from reactdiff.config import from_dict, save_config
+from reactdiff.methods.base import TrainConfig
 from reactdiff.train.distributed import DistributedContext, all_agree, setup_distributed, teardown_distributed
 from reactdiff.train.ema import EMA
 from reactdiff.train.schedule import WarmupStepDecay
@@ -90,7 +93,29 @@ def _step_generator(seed: int, rank: int, step: int, device: torch.device) -> to
     return generator
 
 
-def train(
+def train(method, stage, config: TrainConfig, data_root: str | Path, out_dir: str | Path, **options) -> TrainResult:
+    """Run ``stage`` (the trainer object of one of ``method``'s stages, e.g. ReactDiff's
+    :class:`~reactdiff.methods.reactdiff.stage_autoencoder.AutoencoderStage`) with ``config`` on the
+    dataset at ``data_root``, writing checkpoints to ``out_dir``.
+
+    ``model``: a model already built (a later stage passes one holding the earlier stage's
+    networks); built by ``method.build`` from ``config.model`` and the store's streams otherwise.
+    ``resume``: None = continue from ``out_dir/last`` when it exists; True = it must exist; False =
+    it must not. Settings are validated before anything is written; the run folder is locked while
+    training (a second run into it stops at once, naming the first), and ``train_config.json`` is
+    written only once a resume is accepted.
+    """
+    from reactdiff.train.lock import RunLock
+
+    config.validate(frame_multiple=method.frame_multiple(config.model))
+    method.validate_config(config.model)
+    main_process = int(os.environ.get("RANK", "0")) == 0  # under torchrun only rank 0 writes
+    with RunLock(Path(out_dir)) if main_process else contextlib.nullcontext():
+        return _train(method, stage, config, data_root, out_dir, **options)
+
+
+def _train(
+    method,
     stage,
     config: TrainConfig,
     data_root: str | Path,
@@ -100,14 +125,6 @@ def train(
     resume: bool | None = None,
     extra_manifest: dict[str, Any] | None = None,
 ) -> TrainResult:
-    """Run ``stage`` (an :class:`~reactdiff.methods.reactdiff.stage_autoencoder.AutoencoderStage` or
-    :class:`~reactdiff.methods.reactdiff.stage_diffusion.DiffusionStage`) with ``config`` on the dataset at
-    ``data_root``, writing checkpoints to ``out_dir``.
-
-    ``model``: a model already built (stage 2 passes one holding the frozen autoencoder); built
-    from ``config.model`` and the store's streams otherwise. ``resume``: None = continue from
-    ``out_dir/last`` when it exists; True = it must exist; False = it must not.
-    """
     from torch.nn.parallel import DistributedDataParallel
     from torch.utils.data.distributed import DistributedSampler
     from torch.utils.tensorboard import SummaryWriter
@@ -115,9 +132,7 @@ def train(
 
     from reactdiff.data.dataset import ReactPairDataset
     from reactdiff.data.store import FeatureStore
-    from reactdiff.methods.reactdiff import build_model
 
-    config.validate()
     data_root, out_dir = Path(data_root), Path(out_dir)
     device = resolve_device(config.device)
     context = setup_distributed(device.type)
@@ -130,7 +145,7 @@ def train(
     streams = stream_description(store, stage.data_streams(config.model))
     model_streams = {name: streams[name] for name in config.model.streams}
     if model is None:
-        model = build_model(
+        model = method.build(
             config.model,
             {name: info["dim"] for name, info in model_streams.items()},
             {name: info["kind"] for name, info in model_streams.items()},
@@ -145,13 +160,18 @@ def train(
 
     step, elapsed_before, best_val = 0, 0.0, None
     last_dir, best_dir = out_dir / "last", out_dir / "best"
+    recover(last_dir)
+    recover(best_dir)
     has_last = (last_dir / "checkpoint.json").is_file()
     if resume is True and not has_last:
         raise DataError(last_dir, "no checkpoint to resume from")
     if resume is False and has_last:
         raise DataError(out_dir, "already holds a run; choose another --out or resume it")
     if has_last:
-        step, elapsed_before, best_val = _resume(last_dir, model, optimizer, ema, context, config)
+        step, elapsed_before, best_val = _resume(method, last_dir, model, optimizer, ema, context, config)
+    if context.is_main:
+        # Only now, with the settings validated (and a resume accepted), do they describe the run.
+        save_config(config, out_dir / "train_config.json")
 
     dataset, val_dataset = stage.datasets(model, data_root, tuple(streams), config.crop_frames, device)
     sampler = DistributedSampler(
@@ -187,6 +207,8 @@ def train(
     def checkpoint(directory: Path) -> None:
         save_checkpoint(
             directory,
+            method=method.name,
+            method_version=method.version,
             stage=stage.name,
             step=step,
             model_config=config.model,
@@ -259,7 +281,7 @@ def train(
             # Without a val split there is nothing to select on: the last weights are the best.
             checkpoint(best_dir)
         elif stage.finish_changes_weights:
-            _finish_best(stage, best_dir, config, model_streams, data_root, streams, device, manifest)
+            _finish_best(method, stage, best_dir, config, model_streams, data_root, streams, device, manifest)
         writer.close()
     teardown_distributed(context)
     return TrainResult(step=step, train_loss=train_loss, best_val_loss=best_val, out_dir=out_dir)
@@ -298,22 +320,23 @@ def _copy_buffers(source: nn.Module, target: nn.Module) -> None:
             target_buffers[name].copy_(buffer)
 
 
-def _finish_best(stage, best_dir: Path, config, model_streams, data_root, streams, device, manifest) -> None:
+def _finish_best(method, stage, best_dir: Path, config, model_streams, data_root, streams, device, manifest) -> None:
     """Run the stage's completion on the best checkpoint's weights too and re-save it."""
     from reactdiff.data.dataset import ReactPairDataset
-    from reactdiff.methods.reactdiff import build_model
 
     best = load_checkpoint(best_dir)
     dims = {name: info["dim"] for name, info in model_streams.items()}
     kinds = {name: info["kind"] for name, info in model_streams.items()}
-    ema_model = build_model(config.model, dims, kinds).to(device)
-    raw_model = build_model(config.model, dims, kinds).to(device)
+    ema_model = method.build(config.model, dims, kinds).to(device)
+    raw_model = method.build(config.model, dims, kinds).to(device)
     load_weights(ema_model, best.weights(ema=True), best.directory / "model.safetensors")
     load_weights(raw_model, best.weights(ema=False), best.directory / "weights.safetensors")
     stage.finish(ema_model, _stats_dataset(ReactPairDataset, data_root, tuple(streams)), device, config.batch_size)
     _copy_buffers(ema_model, raw_model)
     save_checkpoint(
         best_dir,
+        method=method.name,
+        method_version=method.version,
         stage=stage.name,
         step=best.step,
         model_config=config.model,
@@ -325,17 +348,23 @@ def _finish_best(stage, best_dir: Path, config, model_streams, data_root, stream
     )
 
 
-def _resume(last_dir: Path, model, optimizer, ema, context: DistributedContext, config: TrainConfig):
+def _resume(method, last_dir: Path, model, optimizer, ema, context: DistributedContext, config: TrainConfig):
     """Load ``last_dir`` into the model, optimizer and EMA; restore the RNG. Returns (step,
     elapsed seconds, best val loss)."""
     checkpoint = load_checkpoint(last_dir)
-    if checkpoint.training_state is None:
+    if checkpoint.method != method.name:
+        raise ConfigError(f"{last_dir}: holds a {checkpoint.method} run, not {method.name}; use another --out")
+    state = checkpoint.training_state
+    if state is None:
         raise DataError(last_dir, "checkpoint has no training state to resume from")
-    if checkpoint.model_config != config.model:
+    missing = [key for key in ("step", "elapsed_seconds", "best_val_loss", "ema_updates", "rng") if key not in state]
+    if missing:
+        raise DataError(last_dir / "training_state.json", f"incomplete training state (missing {', '.join(missing)}); cannot resume exactly")
+    saved_model = from_dict(type(config.model), method.upgrade_config(checkpoint.model), prefix="model.")
+    if saved_model != config.model:
         raise ConfigError(f"{last_dir}: the run was trained with other model settings; resume with the same --model.* flags or use another --out")
     load_weights(model, checkpoint.weights(ema=False), last_dir / "weights.safetensors")
     optimizer.load_state_dict(checkpoint.optimizer_state())
-    state = checkpoint.training_state
     if ema is not None:
         load_weights(ema.module, checkpoint.weights(ema=True), last_dir / "model.safetensors")
         ema.updates = int(state["ema_updates"])

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import bisect
 
-from reactdiff.train.config import OptimConfig
+from reactdiff.methods.base import OptimConfig
 
 
 class WarmupStepDecay:

@@ -10,6 +10,7 @@ from dataclasses import dataclass, field
 from typing import Literal
 
 from reactdiff.constants import WINDOW_FRAMES
+from reactdiff.methods.base import OptimConfig, TrainConfig
 
 
 @dataclass
@@ -118,3 +119,19 @@ class ModelConfig:
     autoencoder: AutoencoderConfig = field(default_factory=AutoencoderConfig)
     denoiser: DenoiserConfig = field(default_factory=DenoiserConfig)
     diffusion: DiffusionConfig = field(default_factory=DiffusionConfig)
+
+
+@dataclass
+class AutoencoderTrainConfig(TrainConfig):
+    """Stage 1 (behaviour autoencoder): AdamW lr 1e-4, weight decay 5e-4, batch 16, as published."""
+
+    model: ModelConfig = field(default_factory=ModelConfig)
+    optim: OptimConfig = field(default_factory=lambda: OptimConfig(lr=1e-4))
+
+
+@dataclass
+class DiffusionTrainConfig(TrainConfig):
+    """Stage 2 (latent diffusion): AdamW lr 5e-5, weight decay 5e-4, batch 16, as published."""
+
+    model: ModelConfig = field(default_factory=ModelConfig)
+    optim: OptimConfig = field(default_factory=lambda: OptimConfig(lr=5e-5))

@@ -25,5 +25,17 @@ def paper_config() -> ModelConfig:
     )
 
 
+def tiny_config() -> ModelConfig:
+    """The smallest useful model (a few thousand parameters): tests, CI and smoke runs."""
+    return ModelConfig(
+        autoencoder=AutoencoderConfig(
+            hidden_dim=16, num_heads=2, intra_depth=1, inter_depth=1, latent_dim=8, decoder_layers=1, decoder_heads=2,
+            decoder_ff_dim=16, dropout=0.0,
+        ),
+        denoiser=DenoiserConfig(width=16, depth=1, num_heads=2, cond_dim=64),
+        diffusion=DiffusionConfig(train_steps=50),
+    )
+
+
 #: name -> function returning a fresh ModelConfig.
-MODEL_PRESETS = {"default": default_config, "paper": paper_config}
+MODEL_PRESETS = {"default": default_config, "paper": paper_config, "tiny": tiny_config}

@@ -83,6 +83,10 @@ class DiffusionStage:
         val = ReactPairDataset.val_split(data_root, streams)
         return train, None if val is None else LatentWindows(model, val, device)
 
+    def initialize(self, model: nn.Module, checkpoint: Checkpoint) -> None:
+        """Start from the stage-1 checkpoint: its frozen autoencoder and latent statistics."""
+        load_autoencoder(model, checkpoint)
+
     def loss(self, model: nn.Module, batch: dict, generator: torch.Generator | None):
         return model.window_loss(batch["speaker"]["condition"], batch["listener"]["latent"], generator=generator)
 

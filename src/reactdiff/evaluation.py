@@ -1,0 +1,111 @@
+"""Scoring predictions (and the trivial baselines) on a dataset split: what ``reactdiff evaluate``,
+the demo and the benchmark call. The report is data (title, context, one column of scores per
+evaluated run and protocol); Markdown and JSON are rendered from it."""
+
+from __future__ import annotations
+
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any, Callable, Mapping, Sequence
+
+from reactdiff.errors import DataError
+from reactdiff.predictions import Predictions
+
+
+@dataclass
+class EvaluationReport:
+    """What an evaluation found: ``columns[name] = {metric: value, "protocol": ..., "notes": [...]}``."""
+
+    title: str
+    context: dict[str, Any]
+    columns: dict[str, dict[str, Any]] = field(default_factory=dict)
+    #: Lines a reader must see first (e.g. training cut short, nearly identical samples).
+    warnings: list[str] = field(default_factory=list)
+
+    def table(self) -> str:
+        from reactdiff.metrics.report import format_table
+
+        return format_table(self.columns)
+
+    def write(self, out_dir: str | Path, stem: str) -> tuple[Path, Path]:
+        """``<stem>.json`` and ``<stem>.md`` in ``out_dir`` (atomically)."""
+        from reactdiff.metrics.report import write_reports
+
+        context = dict(self.context, warnings=self.warnings) if self.warnings else self.context
+        return write_reports(out_dir, stem, self.title, context, self.columns)
+
+
+def check_row_order(predictions: Predictions, pairs, source: Path | str, split: str) -> None:
+    """Refuse predictions whose rows are not exactly the split's evaluation order."""
+    if len(predictions.speaker_path) != len(pairs):
+        raise DataError(
+            source,
+            f"{len(predictions.speaker_path)} rows, but split '{split}' has {len(pairs)} in evaluation order "
+            f"(2 x pairs: listed, then mirrored)",
+        )
+    for row, (speaker, listener, pair) in enumerate(zip(predictions.speaker_path, predictions.listener_path, pairs)):
+        if (speaker, listener) != (pair.speaker, pair.listener):
+            raise DataError(
+                source,
+                f"row {row} is speaker '{speaker}' -> listener '{listener}', but row {row} of the '{split}' "
+                f"evaluation order is '{pair.speaker}' -> '{pair.listener}'",
+            )
+
+
+def evaluate_split(data: str | Path, split: str = "val", *, predictions: Mapping[str, Predictions | str | Path] | None = None,
+                   baselines: Sequence[str] = (), protocols: Sequence[str] = ("official", "corrected"), device: str = "cpu",
+                   num_samples: int = 10, seed: int = 0, title: str | None = None) -> EvaluationReport:
+    """Score every named predictions run (a Predictions or its .npz path) and every trivial
+    baseline on ``split`` under each protocol. Columns are ``"<name> / <protocol>"``."""
+    from functools import partial
+
+    from reactdiff.data.layout import ReactLayout
+    from reactdiff.device import resolve_device
+    from reactdiff.metrics.evaluate import evaluate_protocols
+    from reactdiff.trivial import load_baseline_inputs, make_baseline
+
+    device = str(resolve_device(device))
+    data = Path(data)
+    layout = ReactLayout(data)
+    neighbours = layout.neighbours(split)
+    pairs = layout.eval_order(split)
+    started = time.perf_counter()
+
+    runs: dict[str, Callable[[], Predictions]] = {}
+    with_3dmm = None
+    for name, item in (predictions or {}).items():
+        loaded = item if isinstance(item, Predictions) else Predictions.load(item)
+        check_row_order(loaded, pairs, item if not isinstance(item, Predictions) else name, split)
+        with_3dmm = bool(with_3dmm or loaded.coeffs_3dmm is not None)
+        runs[name] = (lambda value: lambda: value)(loaded)
+    inputs = load_baseline_inputs(data, split, with_3dmm=with_3dmm)
+    frames = inputs.listener["emotion"].shape[1]
+    for name, build in runs.items():
+        if build().emotion.shape[2] != frames:
+            raise DataError(name, f"{build().emotion.shape[2]} frames per reaction, the ground truth has {frames}")
+    # Baselines are built one at a time inside the loop below: five test-size baselines would not fit in memory at once.
+    runs.update({name: partial(make_baseline, name, inputs, num_samples, seed) for name in baselines})
+
+    columns = {}
+    for name, build in runs.items():
+        run = build()
+        scored_3dmm = run.coeffs_3dmm is not None and "3dmm" in inputs.listener
+        results = evaluate_protocols(
+            run.emotion, inputs.listener["emotion"], inputs.speaker["emotion"], neighbours, tuple(protocols),
+            coeffs_3dmm=run.coeffs_3dmm if scored_3dmm else None,
+            listener_3dmm=inputs.listener["3dmm"] if scored_3dmm else None,
+            device=device,
+        )
+        for protocol, scores in results.items():
+            columns[f"{name} / {protocol}" if len(runs) > 1 or baselines else protocol] = scores
+    context = {
+        "dataset": str(data),
+        "split": split,
+        "evaluated": ", ".join(runs),
+        "rows (N)": int(neighbours.shape[0]),
+        "protocols": ", ".join(protocols),
+        "device": device,
+        "seconds": round(time.perf_counter() - started, 2),
+    }
+    return EvaluationReport(title or f"REACT evaluation ({split})", context, columns)
