@@ -220,7 +220,8 @@ def save_checkpoint(
     staging.mkdir(parents=True)
     save_safetensors(staging / "model.safetensors", ema_weights, metadata={"method": method, "stage": stage, "weights": "ema"})
     save_safetensors(staging / "weights.safetensors", raw_weights, metadata={"method": method, "stage": stage, "weights": "raw"})
-    save_json(staging / "config.json", {"method": method, "stage": stage, "model": to_dict(model_config), "train": to_dict(train_config)})
+    as_dict = lambda config: config if isinstance(config, dict) else to_dict(config)  # noqa: E731
+    save_json(staging / "config.json", {"method": method, "stage": stage, "model": as_dict(model_config), "train": as_dict(train_config)})
     save_json(staging / "streams.json", streams)
     files = ["model.safetensors", "weights.safetensors", "config.json", "streams.json"]
     if optimizer is not None:

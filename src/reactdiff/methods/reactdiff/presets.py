@@ -37,5 +37,12 @@ def tiny_config() -> ModelConfig:
     )
 
 
+def tiny_online_config() -> ModelConfig:
+    """The tiny model generating online: window w from speaker windows before w only."""
+    config = tiny_config()
+    config.diffusion.online, config.diffusion.lookahead_windows = True, 0
+    return config
+
+
 #: name -> function returning a fresh ModelConfig.
-MODEL_PRESETS = {"default": default_config, "paper": paper_config, "tiny": tiny_config}
+MODEL_PRESETS = {"default": default_config, "paper": paper_config, "tiny": tiny_config, "tiny-online": tiny_online_config}
