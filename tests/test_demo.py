@@ -13,7 +13,7 @@ from reactdiff.data.layout import ReactLayout
 from reactdiff.predictions import Predictions
 
 SHARED = Path(__file__).resolve().parents[1].parent / "shared"
-DEMO_ARGS = ["--preset", "tiny", "--minutes", "1", "--samples", "3", "--render_rows", "1"]
+DEMO_ARGS = ["--preset", "tiny", "--budget", "tiny", "--samples", "3", "--render_rows", "1"]
 
 
 @pytest.fixture(scope="module")
@@ -51,7 +51,7 @@ def test_demo_writes_every_artefact(demo_dir):
 
     report = (demo_dir / "report.md").read_text()
     header = next(line for line in report.splitlines() if line.startswith("| metric"))
-    for name in ("predictions_val", *BASELINES):
+    for name in ("reactdiff", *BASELINES):
         for protocol in ("official", "corrected"):
             assert f"{name} / {protocol}" in header
     for metric in ("FRCorr", "FRDist", "FRDiv", "FRVar", "FRDvs", "FRSyn", "FD-emotion-frame"):

@@ -10,7 +10,7 @@ import numpy as np
 import pytest
 
 from reactdiff.cli import main
-from reactdiff.data.store import FeatureStore
+from reactdiff.store import FeatureStore
 from reactdiff.errors import ConfigError, FeatureError
 from reactdiff.features.extract import extract
 

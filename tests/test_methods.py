@@ -65,7 +65,7 @@ def test_every_method_has_the_presets_and_budgets_the_tools_use(name):
 def test_one_optimiser_step_lowers_each_stage_loss(name, corpus, trained):
     from reactdiff.methods.loading import load_method_checkpoint
     from reactdiff.train.loop import collate, stream_description
-    from reactdiff.data.store import FeatureStore
+    from reactdiff.store import FeatureStore
 
     method = METHODS[name]
     for stage in method.stages:

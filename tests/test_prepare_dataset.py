@@ -9,7 +9,7 @@ from reactdiff.cli import main
 from reactdiff.data.dataset import ReactPairDataset
 from reactdiff.data.layout import ReactLayout
 from reactdiff.data.prepare import PrepareConfig, prepare
-from reactdiff.data.store import FeatureStore, StreamInfo
+from reactdiff.store import FeatureStore, StreamInfo
 from reactdiff.errors import DataError
 from react_fixture import make_react_dataset
 

@@ -12,7 +12,7 @@ import torch
 
 from reactdiff.config import replace
 from reactdiff.constants import CLIP_FRAMES_STORED
-from reactdiff.data.store import FeatureStore, StreamInfo
+from reactdiff.store import FeatureStore, StreamInfo
 from reactdiff.errors import ConfigError
 from reactdiff.methods.reactdiff import ModelConfig, build_model
 from reactdiff.methods.reactdiff.stage_autoencoder import AutoencoderStage

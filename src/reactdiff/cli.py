@@ -7,6 +7,7 @@ from __future__ import annotations
 import argparse
 import importlib
 import sys
+import traceback
 
 from reactdiff import __version__
 from reactdiff.errors import ReactDiffError
@@ -57,6 +58,15 @@ def main(argv: list[str] | None = None) -> int:
     except KeyboardInterrupt:
         print(f"reactdiff {args.command}: interrupted; re-run the same command to resume.", file=sys.stderr)
         return 130
+    except Exception:
+        # Bad input is a ReactDiffError above; anything else is a bug: keep its traceback.
+        traceback.print_exc()
+        print(
+            f"reactdiff {args.command}: internal error (a bug in reactdiff {__version__}, not in your input); "
+            "please report it on the project's issue tracker with the command line and the traceback above.",
+            file=sys.stderr,
+        )
+        return 1
     return int(status or 0)
 
 

@@ -26,7 +26,7 @@ def generate_split(model, data: str | Path, split: str = "val", *, num_samples: 
 
     from reactdiff.constants import CLIP_FRAMES
     from reactdiff.data.layout import ReactLayout
-    from reactdiff.data.store import FeatureStore
+    from reactdiff.store import FeatureStore
 
     if isinstance(batch_size, bool) or not isinstance(batch_size, int) or batch_size < 1:
         raise ConfigError(f"--batch_size: must be a positive integer, got {batch_size!r}")

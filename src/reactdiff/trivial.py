@@ -42,7 +42,7 @@ def load_baseline_inputs(root: str | Path, split: str, with_3dmm: bool | None = 
     ``with_3dmm=None`` includes the 3DMM stream when the dataset has it (a prepared ``3dmm`` stream or
     a ``<split>/3D_FV_files`` folder)."""
     from reactdiff.data.groundtruth import load_split_stream
-    from reactdiff.data.store import FeatureStore
+    from reactdiff.store import FeatureStore
 
     root = Path(root)
     if with_3dmm is None:

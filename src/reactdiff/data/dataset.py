@@ -10,7 +10,7 @@ from torch.utils.data import Dataset
 
 from reactdiff.constants import CLIP_FRAMES
 from reactdiff.data.layout import Pair, ReactLayout
-from reactdiff.data.store import FeatureStore
+from reactdiff.store import FeatureStore
 from reactdiff.errors import DataError
 
 

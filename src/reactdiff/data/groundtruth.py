@@ -8,7 +8,7 @@ import numpy as np
 
 from reactdiff.constants import CLIP_FRAMES
 from reactdiff.data.layout import Pair, ReactLayout
-from reactdiff.data.store import FeatureStore
+from reactdiff.store import FeatureStore
 
 
 def load_split_stream(root: str | Path, split: str, stream: str = "emotion", store: FeatureStore | None = None):

@@ -12,7 +12,7 @@ from pathlib import Path
 
 from reactdiff.constants import SPLITS
 from reactdiff.data.layout import ReactLayout
-from reactdiff.data.store import FeatureStore
+from reactdiff.store import FeatureStore
 from reactdiff.data.streams import plan_streams
 from reactdiff.streams import PREPARE_STREAMS
 

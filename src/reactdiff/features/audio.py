@@ -7,7 +7,6 @@
 
 from __future__ import annotations
 
-from fractions import Fraction
 from pathlib import Path
 from typing import Callable
 
@@ -16,6 +15,7 @@ import numpy as np
 from reactdiff.constants import FPS
 from reactdiff.errors import FeatureError
 from reactdiff.features.mfcc import mfcc26, mfcc78
+from reactdiff.features.resample import resample  # noqa: F401  (part of this module's API)
 from reactdiff.features.voice import prosody, voice_activity
 
 #: Peak amplitude under which a track counts as silent (-80 dBFS, below 16-bit dither noise).
@@ -31,18 +31,6 @@ AUDIO_FUNCTIONS: dict[str, AudioStream] = {
     "voice": voice_activity,
     "prosody": prosody,
 }
-
-
-def resample(samples: np.ndarray, source_rate: int, target_rate: int) -> np.ndarray:
-    """Polyphase resampling (scipy ``resample_poly``, Kaiser-windowed FIR) to ``target_rate``."""
-    if source_rate == target_rate:
-        return np.asarray(samples, dtype=np.float32)
-    from scipy.signal import resample_poly
-
-    ratio = Fraction(int(target_rate), int(source_rate))
-    resampled = resample_poly(np.asarray(samples, dtype=np.float64), ratio.numerator, ratio.denominator)
-    # The anti-aliasing filter can overshoot full-scale peaks slightly; keep the [-1, 1] contract.
-    return np.clip(resampled, -1.0, 1.0).astype(np.float32)
 
 
 def _decode(path: Path) -> tuple[np.ndarray, int]:

@@ -21,7 +21,7 @@ from typing import Callable
 import numpy as np
 
 from reactdiff.constants import FPS, WINDOW_FRAMES
-from reactdiff.data.store import FeatureStore
+from reactdiff.store import FeatureStore
 from reactdiff.errors import ConfigError, FeatureError
 from reactdiff.features.face import NUM_BLENDSHAPES
 from reactdiff.streams import AUDIO_STREAMS, EXTRACT_STREAMS, VIDEO_STREAMS, StreamInfo

@@ -51,7 +51,7 @@ def voice_activity(samples: np.ndarray, sample_rate: int, num_frames: int) -> np
     """
     import torch
 
-    from reactdiff.features.audio import resample
+    from reactdiff.features.resample import resample
 
     samples_per_frame(sample_rate)  # validates the rate before any work
     audio = resample(samples, sample_rate, VAD_SAMPLE_RATE)

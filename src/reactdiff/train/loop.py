@@ -131,7 +131,7 @@ def _train(
     from tqdm import tqdm
 
     from reactdiff.data.dataset import ReactPairDataset
-    from reactdiff.data.store import FeatureStore
+    from reactdiff.store import FeatureStore
 
     data_root, out_dir = Path(data_root), Path(out_dir)
     device = resolve_device(config.device)

@@ -91,7 +91,7 @@ def _previous_stage(method, stage, previous_path: Path | None):
 def _initial_model(method, trainer, config, data_root: Path, previous):
     """A model holding the earlier stage's networks, after checking the data has the streams (and
     widths) that stage was trained on."""
-    from reactdiff.data.store import FeatureStore
+    from reactdiff.store import FeatureStore
     from reactdiff.train.loop import stream_description
 
     store = FeatureStore(data_root / "features")
