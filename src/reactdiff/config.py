@@ -203,9 +203,10 @@ def resolve_config(cls: type[T], args: argparse.Namespace, **overrides: Any) -> 
     return from_dict(cls, data)
 
 
-def replace(config: T, **dotted_values: Any) -> T:
-    """Return a copy of ``config`` with dotted keys replaced (type-checked)."""
+def replace(config: T, _prefix: str = "", **dotted_values: Any) -> T:
+    """Return a copy of ``config`` with dotted keys replaced (type-checked); errors name the keys
+    with ``_prefix`` in front (``"model."`` for a model config inside a training config)."""
     data = to_dict(config)
     for dotted, value in dotted_values.items():
         _set_dotted(data, dotted.replace("__", "."), value)
-    return from_dict(type(config), data)
+    return from_dict(type(config), data, prefix=_prefix)

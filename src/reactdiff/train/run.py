@@ -67,7 +67,7 @@ def resolve_stage_config(method, stage, out: Path, settings: Mapping[str, Any] |
         base_model = previous.config
     else:
         base_model = method.preset(config.preset)
-    model = replace(base_model, **{key[len("model."):]: value for key, value in explicit.items()})
+    model = replace(base_model, "model.", **{key[len("model."):]: value for key, value in explicit.items()})
     return dataclasses.replace(config, model=model)
 
 
