@@ -90,7 +90,7 @@ class Demo:
         ]
         stages += [
             ("generate", f"generating {self.config.samples} reactions for every val speaker", self.generate),
-            ("evaluate", "evaluating beside the trivial baselines (both protocols)", self.evaluate),
+            ("evaluate", "evaluating beside the trivial baselines and the oracle (both protocols)", self.evaluate),
             ("render", f"rendering {self.config.render_rows} speakers with their reactions", self.render),
         ]
         return stages
@@ -159,13 +159,13 @@ class Demo:
 
     def evaluate(self) -> None:
         from reactdiff.evaluation import evaluate_split
-        from reactdiff.trivial import BASELINES
+        from reactdiff.trivial import references_for
 
         report = evaluate_split(
-            self.data, "val", predictions={self.method.name: self.predictions}, baselines=BASELINES,
+            self.data, "val", predictions={self.method.name: self.predictions}, baselines=references_for(self.data),
             seed=self.config.seed, title=f"reactdiff demo: {self.method.name} beside the trivial baselines",
         )
-        report.warnings = self.training_warnings()
+        report.warnings = self.training_warnings() + report.warnings
         report.context = {"method": self.method.title, "budget": self.config.budget, **report.context}
         _, markdown = report.write(self.out / "evaluation", f"{self.predictions.stem}_metrics")
         save_text(self.report, markdown.read_text())

@@ -32,8 +32,7 @@ class EvaluationReport:
         """``<stem>.json`` and ``<stem>.md`` in ``out_dir`` (atomically)."""
         from reactdiff.metrics.report import write_reports
 
-        context = dict(self.context, warnings=self.warnings) if self.warnings else self.context
-        return write_reports(out_dir, stem, self.title, context, self.columns)
+        return write_reports(out_dir, stem, self.title, self.context, self.columns, self.warnings)
 
 
 def check_row_order(predictions: Predictions, pairs, source: Path | str, split: str) -> None:
@@ -99,6 +98,7 @@ def evaluate_split(data: str | Path, split: str = "val", *, predictions: Mapping
         )
         for protocol, scores in results.items():
             columns[f"{name} / {protocol}" if len(runs) > 1 or baselines else protocol] = scores
+    warnings = _collapse_warnings(columns, set(predictions or {}))
     context = {
         "dataset": str(data),
         "split": split,
@@ -108,4 +108,18 @@ def evaluate_split(data: str | Path, split: str = "val", *, predictions: Mapping
         "device": device,
         "seconds": round(time.perf_counter() - started, 2),
     }
-    return EvaluationReport(title or f"REACT evaluation ({split})", context, columns)
+    return EvaluationReport(title or f"REACT evaluation ({split})", context, columns, warnings)
+
+
+def _collapse_warnings(columns: dict[str, dict[str, Any]], runs: set[str]) -> list[str]:
+    """A run whose FRDiv is under a tenth of the oracle's has nearly identical samples: say so first."""
+    warnings = []
+    for key, scores in columns.items():
+        name, _, protocol = key.rpartition(" / ")
+        oracle = columns.get(f"oracle / {protocol}", {}).get("FRDiv")
+        if name in runs and oracle and scores.get("FRDiv") is not None and scores["FRDiv"] < 0.1 * oracle:
+            warnings.append(
+                f"{name}: the K reactions are nearly identical (FRDiv {scores['FRDiv']:.4f} under a tenth of the "
+                f"oracle's {oracle:.4f}, {protocol} protocol)"
+            )
+    return list(dict.fromkeys(warnings))

@@ -8,6 +8,9 @@
   baseline papers; AUs are not binarised). Emotion only: no 3DMM prediction.
 - ``mean-seq``: the training listeners' mean sequence (frame by frame), copied for every speaker.
 - ``mean-frame``: the training listeners' mean frame, held for the whole clip.
+
+On the synthetic corpus there is also the ``oracle`` (:mod:`reactdiff.synth.oracle`): K reactions
+drawn from the corpus's own generative process, the ceiling of every metric on that corpus.
 """
 
 from __future__ import annotations
@@ -21,6 +24,15 @@ from reactdiff.constants import VA_SLICE
 from reactdiff.predictions import Predictions
 
 BASELINES = ("gt", "mime", "random", "mean-seq", "mean-frame")
+#: Every reference row `evaluate` can add: the trivial baselines and, on synthetic data, the oracle.
+REFERENCES = BASELINES + ("oracle",)
+
+
+def references_for(root: str | Path) -> tuple[str, ...]:
+    """The reference rows that exist for the dataset at ``root`` (the oracle only for synthetic corpora)."""
+    from reactdiff.synth.oracle import is_synthetic
+
+    return REFERENCES if is_synthetic(root) else BASELINES
 
 
 @dataclass
@@ -29,6 +41,7 @@ class BaselineInputs:
     speaker and listener sequences (N, T, D) in evaluation order and the training listeners (M, T, D)."""
 
     split: str
+    root: Path
     speaker_path: list[str]
     listener_path: list[str]
     speaker: dict[str, np.ndarray] = field(default_factory=dict)
@@ -56,7 +69,7 @@ def load_baseline_inputs(root: str | Path, split: str, with_3dmm: bool | None = 
         speaker, listener, pairs = load_split_stream(root, split, stream)
         _, train_listener, _ = load_split_stream(root, "train", stream)
         if inputs is None:
-            inputs = BaselineInputs(split, [p.speaker for p in pairs], [p.listener for p in pairs])
+            inputs = BaselineInputs(split, root, [p.speaker for p in pairs], [p.listener for p in pairs])
         inputs.speaker[stream], inputs.listener[stream] = speaker, listener
         inputs.train_listener[stream] = train_listener
     return inputs
@@ -97,6 +110,13 @@ def baseline_reactions(
 
 def make_baseline(name: str, inputs: BaselineInputs, num_samples: int = 10, seed: int = 0) -> Predictions:
     """Baseline ``name`` as a Predictions object in the inputs' evaluation order."""
+    if name == "oracle":
+        from reactdiff.synth.oracle import oracle_predictions
+
+        oracle = oracle_predictions(inputs.root, inputs.split, num_samples, seed)
+        if "3dmm" not in inputs.listener:
+            oracle.coeffs_3dmm = None
+        return oracle
     rng = np.random.default_rng(seed)
     reactions = {
         stream: baseline_reactions(

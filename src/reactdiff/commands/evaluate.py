@@ -28,8 +28,8 @@ class EvaluateConfig:
 
 
 def register(subparsers) -> None:
-    from reactdiff.trivial import BASELINES
     from reactdiff.config import add_config_args
+    from reactdiff.trivial import REFERENCES
 
     parser = subparsers.add_parser(
         "evaluate",
@@ -43,10 +43,12 @@ def register(subparsers) -> None:
     parser.add_argument("--data", type=Path, required=True, help="dataset root (REACT layout)")
     parser.add_argument("--predictions", type=Path, help="predictions .npz written by `reactdiff generate`")
     baselines = parser.add_mutually_exclusive_group()
-    baselines.add_argument("--baseline", choices=BASELINES, help="evaluate one reference baseline")
+    baselines.add_argument("--baseline", choices=REFERENCES,
+                           help="evaluate one reference row (oracle: synthetic corpora only, the ceiling of every metric)")
     baselines.add_argument(
         "--baselines", action="store_true",
-        help="evaluate all baselines in one table (beside --predictions when given)",
+        help="evaluate all reference rows in one table (the trivial baselines, and the oracle on a synthetic corpus), "
+        "beside --predictions when given",
     )
     parser.add_argument(
         "--out", type=Path, default=None,
@@ -60,14 +62,14 @@ def run(args: argparse.Namespace) -> int:
     from reactdiff.config import resolve_config, save_config
     from reactdiff.errors import ConfigError
     from reactdiff.evaluation import evaluate_split
-    from reactdiff.trivial import BASELINES
+    from reactdiff.trivial import references_for
 
     if args.predictions is None and args.baseline is None and not args.baselines:
         raise ConfigError("give --predictions FILE, --baseline NAME or --baselines (or --predictions with --baselines)")
     config = resolve_config(EvaluateConfig, args)
     if config.num_samples < 1:
         raise ConfigError(f"num_samples: must be positive, got {config.num_samples}")
-    baselines = BASELINES if args.baselines else (args.baseline,) if args.baseline else ()
+    baselines = references_for(args.data) if args.baselines else (args.baseline,) if args.baseline else ()
     predictions = {args.predictions.stem: args.predictions} if args.predictions is not None else {}
     report = evaluate_split(args.data, config.split, predictions=predictions, baselines=baselines, protocols=config.protocols,
                             device=config.device, num_samples=config.num_samples, seed=config.seed)
@@ -78,6 +80,8 @@ def run(args: argparse.Namespace) -> int:
         out_dir = args.out or Path("runs") / f"baselines-{config.split}"
         stem = "baselines" if args.baselines else f"baseline_{args.baseline}"
     print(f"{report.title}: {report.context['evaluated']}; protocol(s): {report.context['protocols']}")
+    for warning in report.warnings:
+        print(f"WARNING: {warning}")
     print(report.table())
     json_path, markdown_path = report.write(out_dir, stem)
     save_config(config, Path(out_dir) / f"{stem}_config.json")

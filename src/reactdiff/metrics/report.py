@@ -62,9 +62,12 @@ def _notes(columns: dict[str, dict[str, Any]]) -> list[str]:
     return list(notes)
 
 
-def render_markdown(title: str, context: dict[str, Any], columns: dict[str, dict[str, Any]]) -> str:
-    """The Markdown report: title, what was evaluated, the table and the protocol notes."""
+def render_markdown(title: str, context: dict[str, Any], columns: dict[str, dict[str, Any]], warnings=()) -> str:
+    """The Markdown report: title, warnings a reader must see first, what was evaluated, the table
+    and the protocol notes."""
     lines = [f"# {title}", ""]
+    if warnings:
+        lines += [f"**Warning:** {warning}" for warning in warnings] + [""]
     lines += [f"- {key}: {value}" for key, value in context.items()]
     lines += ["", format_table(columns), "", "Notes:", ""]
     lines += [f"- {note}" for note in _notes(columns)]
@@ -82,10 +85,10 @@ def _json_safe(value: Any) -> Any:
     return value
 
 
-def write_reports(out_dir: str | Path, stem: str, title: str, context: dict[str, Any], columns) -> tuple[Path, Path]:
+def write_reports(out_dir: str | Path, stem: str, title: str, context: dict[str, Any], columns, warnings=()) -> tuple[Path, Path]:
     """Write ``<stem>.json`` and ``<stem>.md`` into ``out_dir`` atomically; return both paths."""
     out_dir = Path(out_dir)
     json_path, markdown_path = out_dir / f"{stem}.json", out_dir / f"{stem}.md"
-    save_json(json_path, _json_safe({"title": title, "context": context, "results": columns}))
-    save_text(markdown_path, render_markdown(title, context, columns))
+    save_json(json_path, _json_safe({"title": title, "warnings": list(warnings), "context": context, "results": columns}))
+    save_text(markdown_path, render_markdown(title, context, columns, warnings))
     return json_path, markdown_path
