@@ -25,6 +25,7 @@ COMMAND_MODULES = (
     "render",
     "plot",
     "demo",
+    "benchmark",
     "react",
 )
 
