@@ -205,3 +205,33 @@ def test_paper_only_options_refuse_what_they_cannot_do():
     config = from_dict(ModelConfig, {"denoiser": {"condition_join": "concat"}})
     with pytest.raises(ConfigError, match="condition_join"):
         build_model(config, DIMS, KINDS)
+
+
+def test_paper_structure_trains_both_stages_and_generates_on_whole_clips():
+    torch.manual_seed(0)
+    model = build_model(tiny_paper(), DIMS, KINDS)
+    speaker, listener = streams(batch=1, frames=750, seed=1), streams(batch=1, frames=750, seed=2)
+    targets = {"emotion": listener["emotion"], "coeffs_3dmm": listener["3dmm"]}
+
+    def fit(loss_fn, parameters, steps=4):
+        optimizer = torch.optim.Adam(parameters, lr=1e-3)
+        losses = []
+        for _ in range(steps):
+            loss, _ = loss_fn()
+            optimizer.zero_grad()
+            loss.backward()
+            optimizer.step()
+            losses.append(loss.item())
+        return losses
+
+    model.train()
+    stage1 = fit(lambda: model.autoencoder_loss(listener, targets), model.autoencoder.parameters())
+    statistics = model.latent_statistics()
+    with torch.no_grad():
+        statistics.update(model.eval().encode(listener))
+        statistics.update(model.encode(speaker))
+    model.set_latent_stats(statistics)
+    stage2 = fit(lambda: model.diffusion_loss(speaker, listener, generator=torch.Generator().manual_seed(0)), model.diffusion_parameters())
+    assert stage1[-1] < stage1[0] and stage2[-1] < stage2[0]
+    reactions = model.eval().sample(speaker, num_samples=2, generator=torch.Generator().manual_seed(0))
+    assert reactions["coeffs_3dmm"].shape == (1, 2, 750, 58) and torch.isfinite(reactions["coeffs_3dmm"]).all()
