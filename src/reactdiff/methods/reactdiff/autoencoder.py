@@ -38,6 +38,8 @@ class BehaviourAutoencoder(nn.Module):
             dropout=config.dropout if config.mmt_dropout is None else config.mmt_dropout,
             feedforward=config.feedforward,
             positional=config.positional,
+            audio_depth=config.audio_depth,
+            audio_self_attention=config.audio_self_attention,
         )
         # Encoder head and decoder input MLP have the published shape: latent -> 2 latent -> latent.
         self.encoder_head = mlp(latent, 2 * latent, latent)

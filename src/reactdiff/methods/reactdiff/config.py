@@ -21,6 +21,11 @@ class AutoencoderConfig:
     num_heads: int = 4
     #: Stacked intra-class blocks (each cross-attends to every other stream of the class).
     intra_depth: int = 2
+    #: Rounds of the audio class's intra-class cross-attention (None = ``intra_depth``; the reference: 1).
+    audio_depth: int | None = None
+    #: The audio class's first stream self-attends before its cross-attention (the reference: no,
+    #: its audio fusion is one cross-attention, wav2vec2 querying MFCC).
+    audio_self_attention: bool = True
     #: Stacked inter-class blocks (visual queries, audio keys/values).
     inter_depth: int = 2
     #: Feed-forward sub-layer after each attention block (not in the paper; see docs/model.md).

@@ -21,7 +21,8 @@ def default_config() -> ModelConfig:
 def paper_config() -> ModelConfig:
     """The authors' networks and diffusion settings (see docs/model.md, "The paper preset").
 
-    MMT width 1024 without feed-forward, positions or attention dropout; whole-sequence attention;
+    MMT width 1024 without feed-forward, positions or attention dropout, audio fused by one
+    cross-attention (first audio stream querying the others); whole-sequence attention;
     the reference's two-stack decoder; a 1024-d condition concatenated to the timestep embedding of
     a U-Net with channels 256 x (1, 2, 4, 8), attention at downsampling 1, 2, 4 and in the middle,
     one head (404,312,626 parameters; condition layer 13,110,272); 20 diffusion steps in training
@@ -30,7 +31,8 @@ def paper_config() -> ModelConfig:
     """
     return ModelConfig(
         autoencoder=AutoencoderConfig(
-            hidden_dim=1024, num_heads=4, intra_depth=2, inter_depth=2, feedforward=False, positional=False,
+            hidden_dim=1024, num_heads=4, intra_depth=2, audio_depth=1, audio_self_attention=False, inter_depth=2,
+            feedforward=False, positional=False,
             latent_dim=256, decoder="two_stacks", decoder_layers=2, decoder_heads=4, decoder_ff_dim=512, dropout=0.1,
             mmt_dropout=0.0, context_frames=0,
         ),
