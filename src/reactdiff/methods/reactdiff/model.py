@@ -11,8 +11,8 @@ from torch import nn
 
 from reactdiff.constants import AU_SLICE, EXPRESSION_SLICE, VA_SLICE
 from reactdiff.diffusion.samplers import SAMPLERS, draw_noise
-from reactdiff.errors import ConfigError
 from reactdiff.diffusion.schedule import NoiseSchedule
+from reactdiff.errors import ConfigError
 from reactdiff.methods.reactdiff.autoencoder import BehaviourAutoencoder
 from reactdiff.methods.reactdiff.condition import ConditionEncoder
 from reactdiff.methods.reactdiff.config import ModelConfig
@@ -192,10 +192,15 @@ class ReactDiffModel(nn.Module):
             clip_windows = self.latent_mean.shape[0] // self.window
             first = torch.as_tensor(first_window, device=latent.device).reshape(-1, 1)
             index = first + torch.arange(num_windows, device=latent.device)  # (B or 1, W)
-            if frames != self.window or int(index.min()) < 0 or int(index.max()) >= clip_windows:
+            # An int start is checked on the host; per-row starts (training crops) need one sync.
+            if isinstance(first_window, int):
+                low, high = first_window, first_window + num_windows - 1
+            else:
+                low, high = int(index.min()), int(index.max())
+            if frames != self.window or low < 0 or high >= clip_windows:
                 raise ValueError(
                     f"per_position statistics cover {clip_windows} windows of {self.window} frames; got windows "
-                    f"{int(index.min())}..{int(index.max())} of {frames} frames"
+                    f"{low}..{high} of {frames} frames"
                 )
             return {name: value.reshape(clip_windows, self.window, dim)[index] for name, value in stats.items()}
         if latent.shape[-2] != self.latent_mean.shape[0]:
