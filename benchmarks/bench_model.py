@@ -76,7 +76,8 @@ def run_case(case: str, preset: str, device_name: str, repeats: int) -> dict:
     model = build(preset, device)
     latent = model.config.autoencoder.latent_dim
     with torch.no_grad():
-        model.set_latent_stats(torch.randn(1024, latent, device=device))
+        # Whole clips: per-position statistics (the paper preset) need them, per-dimension ones take any shape.
+        model.set_latent_stats(torch.randn(4, model.config.diffusion.clip_frames, latent, device=device))
     if case.startswith("train"):
         stage, config = (AutoencoderStage(), AutoencoderTrainConfig()) if case == "train_autoencoder" else (DiffusionStage(), DiffusionTrainConfig())
         parameters = stage.trainable_parameters(model)

@@ -106,7 +106,7 @@ def test_samplers_recover_a_point_mass(sampler):
     torch.testing.assert_close(out, target, rtol=1e-4, atol=1e-4)
 
 
-def test_ddim_loop_golden_sum_and_condition_passthrough():
+def test_ddim_loop_visits_the_respaced_steps_and_passes_the_condition():
     schedule = NoiseSchedule(1000)
     seen = []
 
@@ -119,9 +119,9 @@ def test_ddim_loop_golden_sum_and_condition_passthrough():
     out = ddim_sample(dummy, (4, 6), schedule, steps=20, cond=cond, x_T=x_T, clip_x0=1.0)
     assert [step for step, _ in seen] == schedule.respace(20).tolist()
     assert all(c is cond for _, c in seen)
-    # Golden values printed by this loop (float32): a regression guard for the sampler maths.
-    assert out.sum().item() == pytest.approx(-2.1756558, rel=1e-4)
-    assert out.abs().sum().item() == pytest.approx(23.824345, rel=1e-4)
+    # The sampler maths are checked against a closed-form oracle (tests/test_sampling_oracle.py),
+    # not against numbers this loop printed; here only the clip it was asked for.
+    assert out.abs().max().item() <= 1.0
 
 
 def test_eta0_ignores_the_generator_and_eta1_does_not():

@@ -87,3 +87,14 @@ def test_chunked_attention_stays_inside_its_chunk():
     new = run(changed)
     assert torch.equal(new[:, :10], out[:, :10])
     assert not torch.allclose(new[:, 10:], out[:, 10:])
+
+
+def test_reference_audio_fusion_is_one_cross_attention():
+    # The reference fuses audio by one block: wav2vec2 (here the first audio stream) queries MFCC.
+    model = make(("emotion", "mfcc", "prosody"), audio_depth=1, audio_self_attention=False)
+    audio = model.intra["audio"]
+    assert len(audio.blocks) == 1 and len(model.intra["visual"].blocks) == 1 + 1  # visual keeps self-attention
+    mfcc, prosody = (model.project[name](streams()[name]) for name in ("mfcc", "prosody"))
+    torch.testing.assert_close(audio([mfcc, prosody]), audio.blocks[0](mfcc, prosody))
+    # A lone audio stream still gets its depth of self-attention blocks.
+    assert len(make(("emotion", "mfcc"), audio_depth=1, audio_self_attention=False).intra["audio"].blocks) == 1

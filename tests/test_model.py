@@ -238,8 +238,8 @@ def test_presets_build_with_their_published_sizes():
             model = build_model(preset(), DIMS, KINDS)
         counts[name] = {part: sum(p.numel() for p in getattr(model, part).parameters())
                         for part in ("autoencoder", "condition_encoder", "denoiser")}
-    assert counts["paper"]["denoiser"] > 350e6 and counts["paper"]["condition_encoder"] > 13e6
-    assert counts["default"]["denoiser"] < 5e6
+    # The paper preset's exact counts are pinned in tests/test_paper_preset.py.
+    assert counts["default"]["denoiser"] < 5e6 < counts["paper"]["denoiser"]
 
 
 def test_window_by_window_generation_equals_the_clip_call():

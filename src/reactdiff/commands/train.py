@@ -39,6 +39,9 @@ def register(subparsers) -> None:
         # --data/--out are checked in run_all: argparse would demand them before a STAGE too.
         _add_common_arguments(method_parser, required=False)
         method_parser.add_argument("--config", type=Path, default=None, help="YAML/JSON with one section of settings per stage")
+        method_parser.add_argument("--recipe", default=None,
+                                   help=f"named per-stage settings of the method: {', '.join(method.budgets)} "
+                                   "(step budgets; `paper`: the published training where the method has one); --config sections override them")
         method_parser.add_argument("--seed", type=int, default=None, help="seed of every stage")
         method_parser.add_argument("--device", default=None, help="device of every stage (auto, cpu, cuda...)")
         method_parser.set_defaults(func=run_all, method_name=name)
@@ -81,8 +84,11 @@ def run_all(args: argparse.Namespace) -> int:
 
     if args.data is None or args.out is None:
         raise ConfigError(f"give --data and --out (all stages of {args.method_name} into OUT/<stage>), or a STAGE")
+    from reactdiff.methods.registry import get_method
+
     common = {key: value for key, value in (("seed", args.seed), ("device", args.device)) if value is not None}
-    results = train_method(args.method_name, args.data, args.out, common=common, config_file=args.config)
+    recipe = get_method(args.method_name).budget(args.recipe) if args.recipe else None
+    results = train_method(args.method_name, args.data, args.out, settings=recipe, common=common, config_file=args.config)
     for stage, result in results.items():
         _print_result(f"{args.method_name} {stage}", result)
     return 0

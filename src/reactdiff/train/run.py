@@ -131,8 +131,9 @@ def train_method(method_name: str, data: str | Path, out: str | Path, *,
                  settings: Mapping[str, Mapping[str, Any]] | None = None, common: Mapping[str, Any] | None = None,
                  config_file: Path | None = None) -> dict[str, Any]:
     """Train every stage of a method in order, stage S into ``out/S`` (each continuing the one it
-    requires). ``settings``: per stage name, dotted settings; ``common``: settings for every stage
-    (e.g. seed, device). ``config_file``: YAML/JSON with one section per stage name."""
+    requires). ``settings``: per stage name, dotted settings (a recipe such as
+    ``method.budget("demo")``); ``config_file``: YAML/JSON with one section per stage name, which
+    overrides them; ``common``: settings for every stage (e.g. seed, device), applied last."""
     method = get_method(method_name)
     out = Path(out)
     sections: dict[str, Any] = {}
@@ -147,7 +148,8 @@ def train_method(method_name: str, data: str | Path, out: str | Path, *,
         raise ConfigError(f"{method.name} has no stage {', '.join(map(repr, unknown))}; its stages: {', '.join(s.name for s in method.stages)}")
     results = {}
     for stage in method.stages:
-        stage_settings = {**_flatten(sections.get(stage.name) or {}), **(common or {}), **settings.get(stage.name, {})}
+        # A recipe's settings < the config file's section < settings for every stage (e.g. seed).
+        stage_settings = {**settings.get(stage.name, {}), **_flatten(sections.get(stage.name) or {}), **(common or {})}
         previous = out / stage.requires if stage.requires else None
         results[stage.name] = train_stage(method.name, stage.name, data, out / stage.name, settings=stage_settings, previous=previous)
     return results

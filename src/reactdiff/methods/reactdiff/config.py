@@ -9,7 +9,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Literal
 
-from reactdiff.constants import WINDOW_FRAMES
+from reactdiff.constants import CLIP_FRAMES, WINDOW_FRAMES
 from reactdiff.methods.base import OptimConfig, TrainConfig
 
 
@@ -22,19 +22,32 @@ class AutoencoderConfig:
     num_heads: int = 4
     #: Stacked intra-class blocks (each cross-attends to every other stream of the class).
     intra_depth: int = 2
+    #: Rounds of the audio class's intra-class cross-attention (None = ``intra_depth``; the reference: 1).
+    audio_depth: int | None = None
+    #: The audio class's first stream self-attends before its cross-attention (the reference: no,
+    #: its audio fusion is one cross-attention, wav2vec2 querying MFCC).
+    audio_self_attention: bool = True
     #: Stacked inter-class blocks (visual queries, audio keys/values).
     inter_depth: int = 2
     #: Feed-forward sub-layer after each attention block (not in the paper; see docs/model.md).
     feedforward: bool = True
-    #: Sinusoidal frame positions added to the projected streams (not in the paper).
+    #: Sinusoidal frame positions added to the projected streams and the decoder input (not in the paper).
     positional: bool = True
     #: Per-frame behaviour latent size.
     latent_dim: int = 256
-    #: Transformer layers of the decoder (self-attention over the frames).
+    #: ``self_attention``: an input MLP then one stack of ``decoder_layers`` self-attention layers
+    #: (ours). ``two_stacks``: the reference's decoder, two stacks of ``decoder_layers``
+    #: ``TransformerDecoderLayer`` s in sequence, each layer self- and cross-attending to its stack's
+    #: input, no input MLP (the reference builds one and never calls it).
+    decoder: Literal["self_attention", "two_stacks"] = "self_attention"
+    #: Transformer layers of the decoder (per stack with ``decoder = "two_stacks"``).
     decoder_layers: int = 2
     decoder_heads: int = 4
     decoder_ff_dim: int = 512
+    #: Dropout of the decoder layers (and of the MMT unless ``mmt_dropout`` is set).
     dropout: float = 0.1
+    #: Dropout inside the MMT's attention blocks (None = ``dropout``); the reference uses 0 there.
+    mmt_dropout: float | None = None
     #: Attention sees chunks of this many frames (0 = the whole sequence). One window (50) keeps
     #: encoding and decoding local, so online/streaming generation never looks ahead.
     context_frames: int = WINDOW_FRAMES
@@ -50,6 +63,10 @@ class DenoiserConfig:
     name: Literal["transformer", "unet1d"] = "transformer"
     #: Size of the condition vector the speaker window is projected to.
     cond_dim: int = 256
+    #: How the condition vector joins the timestep embedding: ``add`` (projected to the embedding
+    #: width and added) or ``concat`` (the reference's U-Net: concatenated, so every residual block's
+    #: embedding layer reads ``4 * model_channels + cond_dim`` numbers). ``concat`` is unet1d only.
+    condition_join: Literal["add", "concat"] = "add"
     #: Transformer denoiser only: every block also cross-attends to per-frame speaker tokens (one
     #: per ``patch_frames`` frames of the condition context). Not in the paper, whose single
     #: condition vector cannot say *when* the speaker did something (see docs/model.md).
@@ -66,7 +83,8 @@ class DenoiserConfig:
     model_channels: int = 64
     channel_mult: tuple[int, ...] = (1, 2, 2)
     num_res_blocks: int = 1
-    #: Downsampling factors (1 = first level) at which the U-Net has self-attention.
+    #: Downsampling factors (1 = first level) at which the U-Net has self-attention (the middle
+    #: block always has it).
     attention_levels: tuple[int, ...] = (4,)
     unet_heads: int = 4
     dropout: float = 0.0
@@ -76,6 +94,7 @@ class DenoiserConfig:
 class DiffusionConfig:
     """Stage 2 latent diffusion settings (schedule, windows, sampling)."""
 
+    #: Diffusion steps of training (the reference: 20, the same steps it samples with).
     train_steps: int = 1000
     schedule: Literal["cosine", "linear"] = "cosine"
     sample_steps: int = 20
@@ -107,6 +126,12 @@ class DiffusionConfig:
     loss_weight: float = 10.0
     #: Latent normalisation before diffusion: per-dimension standardisation, or a correct min-max to [-1, 1].
     normalization: Literal["standard", "minmax"] = "standard"
+    #: Latent statistics: one per latent dimension (``per_dimension``), or one per frame position of
+    #: the clip and dimension (``per_position``, the reference: 750 x 256; needs whole clips of
+    #: ``clip_frames`` and a condition of one window, ``context_windows + lookahead_windows = 1``).
+    stats: Literal["per_dimension", "per_position"] = "per_dimension"
+    #: Frames of a clip: the positions ``per_position`` statistics are kept for.
+    clip_frames: int = CLIP_FRAMES
     #: Clip the predicted x0 to [-clip_x0, clip_x0] while sampling (None = off; 1.0 suits "minmax").
     clip_x0: float | None = None
 

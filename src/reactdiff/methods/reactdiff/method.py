@@ -10,6 +10,7 @@ from typing import Any, Mapping
 from reactdiff.errors import ConfigError
 from reactdiff.methods.base import Method, StageSpec, check_divisible, check_positive
 from reactdiff.methods.reactdiff.config import AutoencoderTrainConfig, DiffusionTrainConfig, ModelConfig
+from reactdiff.methods.reactdiff.presets import paper_train_settings
 
 #: Model settings added after checkpoints were first written, with the value that reproduces the
 #: behaviour of a checkpoint that predates them (a missing key would otherwise take today's default).
@@ -47,6 +48,12 @@ class ReactDiffMethod(Method):
             "autoencoder": {"steps": 2000, "batch_size": 8, "crop_frames": 100, "optim.lr": 5e-4, "optim.warmup_steps": 100},
             "diffusion": {"steps": 25000, "batch_size": 8, "crop_frames": 100, "optim.lr": 5e-4, "optim.warmup_steps": 100},
         },
+        # The published recipe: the authors' networks (preset "paper") and training (whole clips,
+        # batch 16, 200 epochs of REACT 2024's train split, no warm-up or decay).
+        "paper": {
+            stage: dict(values, preset="paper") if stage == "autoencoder" else values
+            for stage, values in paper_train_settings().items()
+        },
     }
 
     @property
@@ -63,9 +70,13 @@ class ReactDiffMethod(Method):
                             "decoder_heads", "decoder_ff_dim"), "model.autoencoder.")
         check_divisible(ae.hidden_dim, ae.num_heads, "hidden_dim", "num_heads", "model.autoencoder.")
         check_divisible(ae.latent_dim, ae.decoder_heads, "latent_dim", "decoder_heads", "model.autoencoder.")
-        for section, value in (("autoencoder", ae.dropout), ("denoiser", den.dropout)):
-            if not 0 <= value < 1:
-                raise ConfigError(f"model.{section}.dropout: must be in [0, 1), got {value}")
+        for name, value in (("autoencoder.dropout", ae.dropout), ("autoencoder.mmt_dropout", ae.mmt_dropout), ("denoiser.dropout", den.dropout)):
+            if value is not None and not 0 <= value < 1:
+                raise ConfigError(f"model.{name}: must be in [0, 1), got {value}")
+        if ae.audio_depth is not None and ae.audio_depth < 0:
+            raise ConfigError(f"model.autoencoder.audio_depth: must not be negative, got {ae.audio_depth}")
+        if den.condition_join == "concat" and den.name != "unet1d":
+            raise ConfigError("model.denoiser.condition_join: 'concat' (the authors' U-Net) needs model.denoiser.name unet1d")
         if ae.context_frames < 0:
             raise ConfigError(f"model.autoencoder.context_frames: must be 0 (whole sequence) or positive, got {ae.context_frames}")
         check_positive(den, ("cond_dim", "width", "depth", "num_heads", "mlp_ratio", "patch_frames", "model_channels",

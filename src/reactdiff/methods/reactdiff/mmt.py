@@ -15,25 +15,36 @@ STREAM_CLASSES = ("visual", "audio")
 class ClassFusion(nn.Module):
     """Intra-class attention: the class's first stream queries the others.
 
-    A self-attention block first, then ``depth`` rounds of one cross-attention block per other
-    stream (the reference: AU stream, then expression and valence/arousal streams in turn). A class
-    with a single stream gets ``depth`` further self-attention blocks instead.
+    A self-attention block first (``self_attention``), then ``depth`` rounds of one cross-attention
+    block per other stream (the reference's visual class: AU stream, then expression and
+    valence/arousal streams in turn; its audio class: one cross-attention, wav2vec2 querying MFCC,
+    no self-attention). A class with a single stream gets ``depth`` further self-attention blocks
+    instead.
     """
 
-    def __init__(self, num_streams: int, dim: int, num_heads: int, depth: int, dropout: float, feedforward: bool):
+    def __init__(
+        self, num_streams: int, dim: int, num_heads: int, depth: int, dropout: float, feedforward: bool,
+        self_attention: bool = True,
+    ):
         super().__init__()
         self.num_streams = num_streams
+        self.self_attention = self_attention
         # One cross-attention block per other stream in each round; a lone stream attends to itself.
         blocks_per_round = max(num_streams - 1, 1)
         self.blocks = nn.ModuleList(
-            AttentionBlock(dim, num_heads, dropout, feedforward) for _ in range(1 + depth * blocks_per_round)
+            AttentionBlock(dim, num_heads, dropout, feedforward)
+            for _ in range(int(self_attention) + depth * blocks_per_round)
         )
 
     def forward(self, streams: list[torch.Tensor]) -> torch.Tensor:
-        x = self.blocks[0](streams[0])
+        x = streams[0]
+        rounds = self.blocks
+        if self.self_attention:
+            x = self.blocks[0](x)
+            rounds = self.blocks[1:]
         others = streams[1:]
         # Cycle through the other streams: round r, block j attends to stream j + 1.
-        for index, block in enumerate(self.blocks[1:]):
+        for index, block in enumerate(rounds):
             x = block(x, others[index % len(others)] if others else None)
         return x
 
@@ -59,6 +70,8 @@ class MultiModalityTransformer(nn.Module):
         dropout: float = 0.0,
         feedforward: bool = True,
         positional: bool = True,
+        audio_depth: int | None = None,
+        audio_self_attention: bool = True,
     ):
         super().__init__()
         if not stream_dims:
@@ -74,9 +87,12 @@ class MultiModalityTransformer(nn.Module):
                 raise ValueError(f"stream {name!r} has kind {kind!r}; the model fuses {list(STREAM_CLASSES)} streams")
             self.classes.setdefault(kind, []).append(name)
         self.project = nn.ModuleDict({name: nn.Linear(dim, hidden_dim) for name, dim in stream_dims.items()})
+        # The audio class may be fused differently (the reference: one cross-attention, no self-attention).
+        depth = {"visual": intra_depth, "audio": intra_depth if audio_depth is None else audio_depth}
+        self_attention = {"visual": True, "audio": audio_self_attention}
         self.intra = nn.ModuleDict(
             {
-                kind: ClassFusion(len(names), hidden_dim, num_heads, intra_depth, dropout, feedforward)
+                kind: ClassFusion(len(names), hidden_dim, num_heads, depth[kind], dropout, feedforward, self_attention[kind])
                 for kind, names in self.classes.items()
             }
         )

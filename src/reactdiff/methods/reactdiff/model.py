@@ -12,10 +12,12 @@ from torch import nn
 from reactdiff.constants import AU_SLICE, EXPRESSION_SLICE, VA_SLICE
 from reactdiff.diffusion.samplers import SAMPLERS, draw_noise
 from reactdiff.diffusion.schedule import NoiseSchedule
+from reactdiff.errors import ConfigError
 from reactdiff.methods.reactdiff.autoencoder import BehaviourAutoencoder
 from reactdiff.methods.reactdiff.condition import ConditionEncoder
 from reactdiff.methods.reactdiff.config import ModelConfig
 from reactdiff.methods.reactdiff.denoisers import DENOISERS
+from reactdiff.methods.reactdiff.latent_stats import LatentStatistics
 
 
 #: Decoder output above which an AU counts as occurring.
@@ -111,11 +113,24 @@ class ReactDiffModel(nn.Module):
         self.denoiser = DENOISERS[config.denoiser.name](config.denoiser, self.window, latent)
         # Rebuilt from the config on load (non-persistent buffer), so checkpoints hold no schedule.
         self.schedule = NoiseSchedule(config.diffusion.train_steps, config.diffusion.schedule)
-        # Latent statistics over the training set, saved with the weights (persistent buffers).
-        self.register_buffer("latent_mean", torch.zeros(latent))
-        self.register_buffer("latent_std", torch.ones(latent))
-        self.register_buffer("latent_min", -torch.ones(latent))
-        self.register_buffer("latent_max", torch.ones(latent))
+        # Latent statistics over the training set, saved with the weights (persistent buffers):
+        # one per dimension, or one per frame position of the clip and dimension (the reference).
+        if diffusion.stats == "per_position":
+            if self.condition_span != 1 or diffusion.clip_frames % self.window:
+                raise ConfigError(
+                    "diffusion.stats per_position needs a condition of one window (context_windows 1, "
+                    f"lookahead_windows 0; got {diffusion.context_windows} + {diffusion.lookahead_windows}) and "
+                    f"diffusion.clip_frames ({diffusion.clip_frames}) a multiple of the {self.window}-frame window"
+                )
+            stats_shape: tuple[int, ...] = (diffusion.clip_frames, latent)
+        elif diffusion.stats == "per_dimension":
+            stats_shape = (latent,)
+        else:
+            raise ConfigError(f"diffusion.stats: unknown {diffusion.stats!r}; choose from per_dimension, per_position")
+        self.register_buffer("latent_mean", torch.zeros(stats_shape))
+        self.register_buffer("latent_std", torch.ones(stats_shape))
+        self.register_buffer("latent_min", -torch.ones(stats_shape))
+        self.register_buffer("latent_max", torch.ones(stats_shape))
         self.register_buffer("latent_stats_ready", torch.tensor(False))
 
     # ----- stage 1 -------------------------------------------------------------------------
@@ -138,33 +153,77 @@ class ReactDiffModel(nn.Module):
         loss = config.weight_3dmm * mse_3dmm + config.weight_emotion * l1_emotion
         return loss, {"loss": loss.item(), "mse_3dmm": mse_3dmm.item(), "l1_emotion": l1_emotion.item()}
 
+    def latent_statistics(self) -> LatentStatistics:
+        """An empty accumulator of the statistics this model keeps (``diffusion.stats``)."""
+        return LatentStatistics(per_position=self.config.diffusion.stats == "per_position")
+
     @torch.no_grad()
-    def set_latent_stats(self, latents: torch.Tensor) -> None:
-        """Store per-dimension mean/std/min/max of training latents (M, latent_dim) for normalisation."""
-        # float64 sums: millions of frames in float32 lose digits of the mean.
-        latents = latents.reshape(-1, latents.shape[-1]).to(self.latent_mean.device, torch.float64)
-        if latents.shape[0] < 2:
-            raise ValueError("set_latent_stats needs at least two latent vectors")
-        self.latent_mean.copy_(latents.mean(0))
-        self.latent_std.copy_(latents.std(0))
-        self.latent_min.copy_(latents.min(0).values)
-        self.latent_max.copy_(latents.max(0).values)
+    def set_latent_stats(self, latents: torch.Tensor | LatentStatistics) -> None:
+        """Store mean/std/min/max of training latents for normalisation: from latents (M, latent_dim)
+        or whole clips (N, clip_frames, latent_dim), or from an accumulator that saw them batch by
+        batch (:meth:`latent_statistics`; stage 1 uses it to cover the whole training set)."""
+        if isinstance(latents, torch.Tensor):
+            statistics = self.latent_statistics()
+            statistics.update(latents)
+            latents = statistics
+        result = latents.result()
+        if result["mean"].shape != self.latent_mean.shape:
+            raise ValueError(
+                f"latent statistics of shape {tuple(result['mean'].shape)}; this model keeps {tuple(self.latent_mean.shape)} "
+                f"(diffusion.stats {self.config.diffusion.stats}, clip_frames {self.config.diffusion.clip_frames})"
+            )
+        for name, value in result.items():
+            getattr(self, f"latent_{name}").copy_(value)
         self.latent_stats_ready.fill_(True)
 
-    def normalize_latent(self, latent: torch.Tensor) -> torch.Tensor:
-        """Latents to the diffusion space: standardised, or min-max to [-1, 1] (correct precedence)."""
+    def _stats_for(self, latent: torch.Tensor, first_window: torch.Tensor | int) -> dict[str, torch.Tensor]:
+        """The statistics broadcast against ``latent``.
+
+        Per dimension: any layout (..., latent_dim). Per position: windows (B, W, window, latent),
+        window w of row b being clip window ``first_window (+ [b]) + w``, or whole clips
+        (..., clip_frames, latent). A window's condition row is normalised with its listener
+        window's positions, as the reference's shifted speaker sequence is (online).
+        """
+        stats = {"mean": self.latent_mean, "std": self.latent_std.clamp_min(1e-6), "min": self.latent_min, "max": self.latent_max}
+        if self.latent_mean.dim() == 1:
+            return stats
+        if latent.dim() == 4:
+            batch, num_windows, frames, dim = latent.shape
+            clip_windows = self.latent_mean.shape[0] // self.window
+            first = torch.as_tensor(first_window, device=latent.device).reshape(-1, 1)
+            index = first + torch.arange(num_windows, device=latent.device)  # (B or 1, W)
+            # An int start is checked on the host; per-row starts (training crops) need one sync.
+            if isinstance(first_window, int):
+                low, high = first_window, first_window + num_windows - 1
+            else:
+                low, high = int(index.min()), int(index.max())
+            if frames != self.window or low < 0 or high >= clip_windows:
+                raise ValueError(
+                    f"per_position statistics cover {clip_windows} windows of {self.window} frames; got windows "
+                    f"{low}..{high} of {frames} frames"
+                )
+            return {name: value.reshape(clip_windows, self.window, dim)[index] for name, value in stats.items()}
+        if latent.shape[-2] != self.latent_mean.shape[0]:
+            raise ValueError(f"per_position statistics need whole clips of {self.latent_mean.shape[0]} frames, got {latent.shape[-2]}")
+        return stats
+
+    def normalize_latent(self, latent: torch.Tensor, first_window: torch.Tensor | int = 0) -> torch.Tensor:
+        """Latents to the diffusion space: standardised, or min-max to [-1, 1] (correct precedence).
+        ``first_window``: the clip window of the first window (per_position statistics only)."""
+        stats = self._stats_for(latent, first_window)
         if self.config.diffusion.normalization == "minmax":
             # Parenthesised as intended; the reference computes 2 (z - min) + smooth / (max - min + smooth) - 1.
-            span = (self.latent_max - self.latent_min).clamp_min(1e-6)
-            return 2 * (latent - self.latent_min) / span - 1
-        return (latent - self.latent_mean) / self.latent_std.clamp_min(1e-6)
+            span = (stats["max"] - stats["min"]).clamp_min(1e-6)
+            return 2 * (latent - stats["min"]) / span - 1
+        return (latent - stats["mean"]) / stats["std"]
 
-    def denormalize_latent(self, latent: torch.Tensor) -> torch.Tensor:
+    def denormalize_latent(self, latent: torch.Tensor, first_window: torch.Tensor | int = 0) -> torch.Tensor:
         """Inverse of :meth:`normalize_latent`."""
+        stats = self._stats_for(latent, first_window)
         if self.config.diffusion.normalization == "minmax":
-            span = (self.latent_max - self.latent_min).clamp_min(1e-6)
-            return (latent + 1) / 2 * span + self.latent_min
-        return latent * self.latent_std.clamp_min(1e-6) + self.latent_mean
+            span = (stats["max"] - stats["min"]).clamp_min(1e-6)
+            return (latent + 1) / 2 * span + stats["min"]
+        return latent * stats["std"] + stats["mean"]
 
     # ----- windows ------------------------------------------------------------------------
     def to_windows(self, latent: torch.Tensor) -> torch.Tensor:
@@ -230,17 +289,19 @@ class ReactDiffModel(nn.Module):
         speaker_condition: torch.Tensor,
         listener_windows: torch.Tensor,
         generator: torch.Generator | None = None,
+        first_window: torch.Tensor | int = 0,
     ) -> tuple[torch.Tensor, dict[str, float]]:
         """L1 loss of the denoiser's prediction (eps or x0, ``diffusion.prediction``) on listener
         latent windows (B, W, window, latent) given the speaker frames each is conditioned on
         (B, W, condition_span * window, latent; :meth:`condition_windows`). Raw latents: both are
         normalised here. Stage-2 training passes latents encoded once per clip (see
-        ``reactdiff.methods.reactdiff.stage_diffusion.LatentWindows``).
+        ``reactdiff.methods.reactdiff.stage_diffusion.LatentWindows``). ``first_window`` (int or (B,)):
+        the clip window each row starts at, which ``per_position`` statistics need for crops.
         """
         self._require_stats()
         # Windows become the batch: (B, W, window, latent) -> (B * W, window, latent).
-        x0 = self.normalize_latent(listener_windows).flatten(0, 1)
-        cond = self.condition_encoder(self.normalize_latent(speaker_condition).flatten(0, 1))
+        x0 = self.normalize_latent(listener_windows, first_window).flatten(0, 1)
+        cond = self.condition_encoder(self.normalize_latent(speaker_condition, first_window).flatten(0, 1))
         # One timestep per window, uniform over the training steps; L1 as the reference.
         t = self.schedule.sample_timesteps(x0.shape[0], generator=generator)
         noise = draw_noise(x0.shape, generator, x0.device, x0.dtype)
@@ -260,6 +321,7 @@ class ReactDiffModel(nn.Module):
         sampler: str = "ddim",
         generator: torch.Generator | None = None,
         x_T: torch.Tensor | None = None,
+        first_window: int = 0,
     ) -> torch.Tensor:
         """Generate listener latent windows (B, K, W, window, latent) from the speaker latent frames
         (B, W, condition_span * window, latent) each is conditioned on (raw latents, not normalised).
@@ -271,7 +333,8 @@ class ReactDiffModel(nn.Module):
         ``x_T`` (B, K, W, window, latent) fixes the initial noise. Without it the noise is drawn
         from ``generator``: one window per sample repeated over the W windows with
         ``diffusion.clip_noise``, else one per window. A stream that generates one window per call
-        passes the same per-sample noise window every time to get the clip-level result.
+        passes the same per-sample noise window every time to get the clip-level result, and the
+        clip window it is at as ``first_window`` (used by ``per_position`` statistics only).
         """
         self._require_stats()
         if sampler not in SAMPLERS:
@@ -284,7 +347,8 @@ class ReactDiffModel(nn.Module):
                 f"{expected} ((diffusion.context_windows + lookahead_windows) x window): build it with condition_windows"
             )
         # The condition is computed once and shared by the K samples and every denoising step.
-        cond = self.condition_encoder(self.normalize_latent(speaker_windows).flatten(0, 1)).repeat_samples(batch, num_samples)
+        speaker = self.normalize_latent(speaker_windows, first_window)
+        cond = self.condition_encoder(speaker.flatten(0, 1)).repeat_samples(batch, num_samples)
         # Samples-major layout (B, K, W): the reshape below recovers the windows of each sample in order.
         shape = (batch * num_samples * num_windows, self.window, speaker_windows.shape[-1])
         diffusion = self.config.diffusion
@@ -307,7 +371,8 @@ class ReactDiffModel(nn.Module):
             prediction=diffusion.prediction,
             **options,
         )
-        return self.denormalize_latent(x0).reshape(batch, num_samples, num_windows, self.window, -1)
+        windows = x0.reshape(batch * num_samples, num_windows, self.window, -1)
+        return self.denormalize_latent(windows, first_window).reshape(batch, num_samples, num_windows, self.window, -1)
 
     @torch.no_grad()
     def sample(

@@ -6,8 +6,6 @@ encoded from its own audio-visual streams and decoded back to its own emotion an
 
 from __future__ import annotations
 
-import math
-
 import torch
 from torch import nn
 
@@ -16,9 +14,6 @@ from reactdiff.methods.reactdiff.config import ModelConfig
 
 #: Store streams that are the reconstruction targets (and the model's output names).
 TARGETS = {"emotion": "emotion", "3dmm": "coeffs_3dmm"}
-#: At most this many latent frames enter the statistics (frames are strided to fit), which keeps
-#: memory bounded on the full REACT training set (3186 persons x 750 frames).
-MAX_STAT_FRAMES = 200_000
 
 
 class AutoencoderStage:
@@ -53,17 +48,13 @@ class AutoencoderStage:
 
     @torch.no_grad()
     def finish(self, model: nn.Module, dataset, device: torch.device, batch_size: int) -> None:
-        """Store per-dimension latent statistics over the training set in ``model``."""
+        """Store latent statistics over the training set (whole clips) in ``model``: per dimension,
+        or per frame position and dimension (``diffusion.stats``), accumulated batch by batch."""
         model.eval()
-        frames_per_item = None
-        latents = []
+        statistics = model.latent_statistics()
         for start in range(0, len(dataset), batch_size):
             items = [dataset[i] for i in range(start, min(start + batch_size, len(dataset)))]
             # The evaluation order lists every pair in both directions, so speakers cover everyone.
             streams = {name: torch.stack([item["speaker"][name] for item in items]).to(device) for name in model.config.streams}
-            latent = model.encode(streams).float()
-            if frames_per_item is None:
-                frames_per_item = latent.shape[1]
-            stride = max(1, math.ceil(len(dataset) * frames_per_item / MAX_STAT_FRAMES))
-            latents.append(latent[:, ::stride].reshape(-1, latent.shape[-1]).cpu())
-        model.set_latent_stats(torch.cat(latents).to(device))
+            statistics.update(model.encode(streams))
+        model.set_latent_stats(statistics)

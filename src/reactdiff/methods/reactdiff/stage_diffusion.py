@@ -26,7 +26,7 @@ class LatentWindows:
     """Stage-2 items over a :class:`ReactPairDataset`, from latents encoded once per clip.
 
     An item is ``{"speaker": {"condition": (n, condition_span * window, latent)},
-    "listener": {"latent": (n, window, latent)}, "index": i}``: ``n`` consecutive listener windows
+    "listener": {"latent": (n, window, latent), "first_window": ()}, "index": i}``: ``n`` consecutive listener windows
     of pair ``i`` (a random window-aligned crop of ``crop_frames`` frames for the train split, the
     whole clip otherwise) and the speaker frames each is conditioned on
     (``model.condition_windows`` of the whole clip). Latents are raw (the loss normalises them)
@@ -52,12 +52,15 @@ class LatentWindows:
         pair = self.pairs[index]
         speaker = self.model.condition_windows(self.latents[pair.speaker][None])[0]
         listener = self.latents[pair.listener]
+        start = 0
         if self.crop_windows is not None and self.crop_windows < listener.shape[0]:
             # Same RNG as the frame crops of ReactPairDataset, so runs stay reproducible and resumable.
             start = int(torch.randint(0, listener.shape[0] - self.crop_windows + 1, ()).item())
             speaker = speaker[start : start + self.crop_windows]
             listener = listener[start : start + self.crop_windows]
-        return {"speaker": {"condition": speaker}, "listener": {"latent": listener}, "index": index}
+        # The crop's first clip window: per-position latent statistics need where the windows sit.
+        listener_item = {"latent": listener, "first_window": torch.tensor(start, device=listener.device)}
+        return {"speaker": {"condition": speaker}, "listener": listener_item, "index": index}
 
 
 class DiffusionStage:
@@ -88,7 +91,10 @@ class DiffusionStage:
         load_autoencoder(model, checkpoint)
 
     def loss(self, model: nn.Module, batch: dict, generator: torch.Generator | None):
-        return model.window_loss(batch["speaker"]["condition"], batch["listener"]["latent"], generator=generator)
+        listener = batch["listener"]
+        # Batches built from whole clips (no crop) may omit first_window: they start at window 0.
+        first_window = listener.get("first_window", 0)
+        return model.window_loss(batch["speaker"]["condition"], listener["latent"], generator=generator, first_window=first_window)
 
     def finish(self, model: nn.Module, dataset, device: torch.device, batch_size: int) -> None:
         """Nothing to add after stage 2."""

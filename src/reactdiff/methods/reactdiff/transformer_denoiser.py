@@ -6,6 +6,7 @@ import torch
 import torch.nn.functional as F
 from torch import nn
 
+from reactdiff.errors import ConfigError
 from reactdiff.methods.reactdiff.condition import Condition
 from reactdiff.methods.reactdiff.config import DenoiserConfig
 from reactdiff.nn.layers import attention, sinusoidal_embedding, split_heads
@@ -97,6 +98,11 @@ class TransformerDenoiser(nn.Module):
 
     def __init__(self, config: DenoiserConfig, window: int, latent_dim: int):
         super().__init__()
+        if config.condition_join != "add":
+            raise ConfigError(
+                f"denoiser.condition_join {config.condition_join!r} is a unet1d option; the transformer denoiser "
+                "adds the projected condition to its timestep embedding (set denoiser.condition_join add)"
+            )
         if window % config.patch_frames:
             raise ValueError(f"window {window} is not a multiple of denoiser.patch_frames {config.patch_frames}")
         if config.width % config.num_heads:

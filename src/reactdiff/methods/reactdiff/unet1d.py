@@ -98,8 +98,9 @@ class UNet1D(nn.Module):
     """``f(x_t (B, window, latent), t (B,), cond: Condition) -> eps or x0`` (uses ``cond.vector``).
 
     As in the paper the window's frames are the input channels and the latent dimensions the
-    length axis; the condition vector is projected and added to the timestep embedding that every
-    residual block receives. ``latent_dim`` must be divisible by ``2 ** (len(channel_mult) - 1)``.
+    length axis; the condition vector joins the timestep embedding that every residual block
+    receives, projected and added (``condition_join = "add"``) or concatenated as the reference does
+    (``"concat"``). ``latent_dim`` must be divisible by ``2 ** (len(channel_mult) - 1)``.
     """
 
     def __init__(self, config: DenoiserConfig, window: int, latent_dim: int):
@@ -113,12 +114,19 @@ class UNet1D(nn.Module):
         if latent_dim % 2 ** (levels - 1):
             raise ValueError(f"latent_dim {latent_dim} is not divisible by 2**{levels - 1} (denoiser.channel_mult)")
         base = config.model_channels
-        # improved-diffusion's embedding width: four times the base channels.
-        embed_dim = 4 * base
+        # improved-diffusion's timestep embedding width: four times the base channels.
+        time_dim = 4 * base
         self.model_channels = base
-        self.time_embed = nn.Sequential(nn.Linear(base, embed_dim), nn.SiLU(), nn.Linear(embed_dim, embed_dim))
+        self.time_embed = nn.Sequential(nn.Linear(base, time_dim), nn.SiLU(), nn.Linear(time_dim, time_dim))
         # The speaker condition joins the timestep embedding, so every residual block sees both.
-        self.cond_embed = nn.Linear(config.cond_dim, embed_dim)
+        # Added, it needs a projection to the embedding width; concatenated (the reference), every
+        # block's embedding layer reads both and no projection exists.
+        if config.condition_join == "concat":
+            self.cond_embed = None
+            embed_dim = time_dim + config.cond_dim
+        else:
+            self.cond_embed = nn.Linear(config.cond_dim, time_dim)
+            embed_dim = time_dim
 
         def attention(channels: int, factor: int) -> list[nn.Module]:
             return [AttentionBlock1d(channels, config.unet_heads)] if factor in config.attention_levels else []
@@ -162,7 +170,11 @@ class UNet1D(nn.Module):
         self.out = nn.Sequential(_norm(channels), nn.SiLU(), _zero(nn.Conv1d(channels, window, 3, padding=1)))
 
     def forward(self, x_t: torch.Tensor, t: torch.Tensor, cond: Condition) -> torch.Tensor:
-        embedding = self.time_embed(sinusoidal_embedding(t, self.model_channels).to(x_t.dtype)) + self.cond_embed(cond.vector)
+        embedding = self.time_embed(sinusoidal_embedding(t, self.model_channels).to(x_t.dtype))
+        if self.cond_embed is None:
+            embedding = torch.cat([embedding, cond.vector], dim=-1)
+        else:
+            embedding = embedding + self.cond_embed(cond.vector)
         h = self.input_conv(x_t)
         # Keep every encoder activation for the matching decoder block (U-Net skip connections).
         skips = [h]
