@@ -115,19 +115,15 @@ def test_paper_mmt_has_no_attention_dropout_but_its_decoder_has():
 
 
 def test_paper_settings_are_valid_train_configs_and_train_on_whole_clips():
-    from reactdiff.train.config import STAGE_CONFIGS
+    from reactdiff.config import replace
+    from reactdiff.methods.registry import get_method
 
+    method = get_method("reactdiff")
     settings = paper_train_settings()
-    assert set(settings) == set(STAGE_CONFIGS)
-    for stage, values in settings.items():
-        nested: dict = {}
-        for dotted, value in values.items():
-            *parents, leaf = dotted.split(".")
-            target = nested
-            for parent in parents:
-                target = target.setdefault(parent, {})
-            target[leaf] = value
-        config = from_dict(STAGE_CONFIGS[stage], nested).validate()
+    assert set(settings) == {stage.name for stage in method.stages}
+    assert method.budget("paper")["autoencoder"]["preset"] == "paper"  # what `--recipe paper` trains
+    for stage in method.stages:
+        config = replace(stage.config_class(), **settings[stage.name]).validate(frame_multiple=50)
         assert config.crop_frames == 750 and config.optim.warmup_steps == 0 and config.optim.milestones == ()
         assert config.batch_size == 16 and config.steps == 200 * 200  # 200 epochs of ceil(3186 / 16) batches
     assert settings["autoencoder"]["optim.lr"] == 1e-4 and settings["diffusion"]["optim.lr"] == 5e-5
