@@ -1,8 +1,10 @@
 """``reactdiff prepare``: compute every per-clip feature stream of a dataset once into the store.
 
 Decoding audio/video and computing MFCCs happens here, never in a Dataset's ``__getitem__``. Work is
-skipped for stream files that are newer than their sources, and every file is written atomically,
-so an interrupted run resumes where it stopped and never leaves a half-written file.
+skipped for stream files whose recorded input signature (see :mod:`reactdiff.data.store`) matches
+their sources now, and every file is written atomically, so an interrupted run resumes where it
+stopped and never leaves a half-written file. Bad input (NaN, a truncated or short WAV, a path
+leaving the dataset) stops the run with a DataError naming the file before anything of it is stored.
 """
 
 from __future__ import annotations
@@ -12,8 +14,11 @@ from pathlib import Path
 
 from reactdiff.constants import SPLITS
 from reactdiff.data.layout import ReactLayout
-from reactdiff.data.store import FeatureStore
+from reactdiff.data.store import FeatureStore, sources_signature
 from reactdiff.data.streams import DEFAULT_STREAMS, plan_streams
+from reactdiff.data.wav import shortfall_problem, truncation_problem
+from reactdiff.errors import DataError
+from reactdiff.io import first_non_finite
 
 
 @dataclass
@@ -44,10 +49,6 @@ def store_for(root: str | Path, config: PrepareConfig | None = None) -> FeatureS
     return FeatureStore(Path(root) / "features")
 
 
-def _mtime(path: Path) -> float:
-    return path.stat().st_mtime
-
-
 def prepare(root: str | Path, config: PrepareConfig = PrepareConfig(), progress: bool = True) -> PrepareSummary:
     """Fill the store of ``root`` with ``config.streams`` for every clip of ``config.splits``."""
     from tqdm import tqdm
@@ -55,64 +56,98 @@ def prepare(root: str | Path, config: PrepareConfig = PrepareConfig(), progress:
     layout = ReactLayout(root, mean_face=config.mean_face or None)
     store = store_for(root, config)
     plan, infos = plan_streams(config.streams)
+    splits = [split for split in config.splits if layout.split_csv(split).is_file()]
+    if not splits:
+        wanted = ", ".join(f"{split}.csv" for split in config.splits)
+        raise DataError(layout.root, f"no split list found (looked for {wanted}); nothing to prepare")
+    jobs = [(split, clip) for split in splits for clip in layout.clips(split)]
     for info in infos.values():
         store.register(info)
 
-    summary = PrepareSummary()
-    splits = [split for split in config.splits if layout.split_csv(split).is_file()]
-    jobs = [(split, clip) for split in splits for clip in layout.clips(split)]
-    summary.splits = splits
+    summary = PrepareSummary(splits=splits)
     for split, clip in tqdm(jobs, desc="prepare", unit="clip", disable=not progress):
-        key = f"{split}/{clip}"
-        computed = _prepare_clip(layout, store, plan, split, clip, key, config)
+        computed = _prepare_clip(layout, store, plan, split, clip, config)
         summary.computed += computed
         summary.skipped += len(plan.all) - computed
     return summary
 
 
-def _prepare_clip(layout, store, plan, split, clip, key, config) -> int:
+def _signature(*paths: Path | None, **settings) -> str | None:
+    """The inputs' signature, or None when one is missing (its loader then names it)."""
+    if any(path is None or not path.exists() for path in paths):
+        return None
+    return sources_signature(*paths, **settings)
+
+
+def _prepare_clip(layout: ReactLayout, store: FeatureStore, plan, split: str, clip: str, config: PrepareConfig) -> int:
     """Compute the out-of-date streams of one clip; return how many were written."""
+    key = f"{split}/{clip}"
+    emotion_source = layout.emotion_path(split, clip)
     written = 0
+
+    def stale(name: str, sources: str | None) -> bool:
+        return sources is None or not store.is_current(name, key, sources)
+
     if "emotion" in plan.dataset:
-        source = layout.emotion_path(split, clip)
-        if not (source.is_file() and store.has("emotion", key, _mtime(source))):
-            store.write("emotion", key, layout.load_emotion(split, clip))
+        sources = _signature(emotion_source)
+        if stale("emotion", sources):
+            store.write("emotion", key, layout.load_emotion(split, clip), sources)
             written += 1
     if "3dmm" in plan.dataset:
-        source = layout.coeffs_path(split, clip)
         # The mean face is an input too: a new mean face invalidates the normalised coefficients.
-        newest = max(_mtime(source), _mtime(layout.mean_face_path)) if source.is_file() and layout.mean_face_path.is_file() else None
-        if newest is None or not store.has("3dmm", key, newest):
-            store.write("3dmm", key, layout.load_3dmm(split, clip))
+        sources = _signature(layout.coeffs_path(split, clip), layout.mean_face_path)
+        if stale("3dmm", sources):
+            store.write("3dmm", key, layout.load_3dmm(split, clip), sources)
             written += 1
-    num_frames = None
     if plan.audio:
+        # Audio streams have as many frames as the Emotion CSV, so it is one of their inputs.
         source = layout.audio_path(split, clip)
-        todo = [name for name in plan.audio if not (source.is_file() and store.has(name, key, _mtime(source)))]
+        sources = _signature(source, emotion_source, sample_rate=config.audio_sample_rate)
+        todo = [name for name in plan.audio if stale(name, sources)]
         if todo:
-            from reactdiff.features.audio import AUDIO_STREAMS, load_audio
+            from reactdiff.features.audio import AUDIO_STREAMS
 
             num_frames = _num_frames(layout, split, clip)
-            samples, sample_rate = load_audio(source, sample_rate=config.audio_sample_rate)
+            samples, sample_rate = _load_clip_audio(source, num_frames, config.audio_sample_rate)
             for name in todo:
                 _dim, compute = AUDIO_STREAMS[name]
-                store.write(name, key, compute(samples, sample_rate, num_frames))
+                store.write(name, key, compute(samples, sample_rate, num_frames), sources)
                 written += 1
     if plan.video:
         source = layout.video_path(split, clip)
-        from reactdiff.errors import DataError
-
         if source is None:
             raise DataError(layout.root / split / "Video_files" / clip, "video not found (.mp4 or PNG-frame folder) for video streams")
-        todo = [name for name in plan.video if not store.has(name, key, _mtime(source))]
+        sources = _signature(source, emotion_source)
+        todo = [name for name in plan.video if stale(name, sources)]
         if todo:
             from reactdiff.features.extract import compute_video_streams
 
-            num_frames = num_frames or _num_frames(layout, split, clip)
+            num_frames = _num_frames(layout, split, clip)
             for name, values in compute_video_streams(source, num_frames, tuple(todo)).items():
-                store.write(name, key, values)
+                store.write(name, key, values, sources)
                 written += 1
     return written
+
+
+def _load_clip_audio(path: Path, num_frames: int, sample_rate: int):
+    """The clip's audio, refused when truncated, much shorter than the clip, or not finite."""
+    import numpy as np
+
+    from reactdiff.features.audio import load_audio
+
+    if not path.is_file():
+        raise DataError(path, "audio WAV not found")
+    truncated = truncation_problem(path)
+    if truncated:
+        raise DataError(path, truncated)
+    samples, sample_rate = load_audio(path, sample_rate=sample_rate)
+    short = shortfall_problem(len(samples), sample_rate, num_frames)
+    if short:
+        raise DataError(path, short)
+    bad = first_non_finite(samples)
+    if bad is not None:
+        raise DataError(path, f"NaN/inf audio sample at {bad[0] / sample_rate:.2f} s")
+    return np.asarray(samples), sample_rate
 
 
 def _num_frames(layout: ReactLayout, split: str, clip: str) -> int:

@@ -5,13 +5,22 @@ Layout::
     <store>/streams.json              name -> StreamInfo (dim, kind, source, approximation flag)
     <store>/<stream>/<key>.npy        (frames, dim) float32, one file per clip
 
-A key is ``<split>/<clip path>`` for dataset clips, or a clip name for a user's own clip. Files are
-written atomically, so a file that exists is complete; a stream file newer than its source files is
-up to date, which is how ``reactdiff prepare`` skips work and resumes after an interruption.
+    <store>/_sources/<key>.json       stream -> signature of its inputs and of the file written
+
+A key is ``<split>/<clip path>`` for dataset clips, or a clip name for a user's own clip; every path
+a key or stream name leads to must stay inside the store. Files are written atomically, so a file
+that exists is complete. A stream file is up to date when the signature of its inputs (size,
+mtime_ns and ctime_ns of every source file, plus the settings it was computed with) is the one
+recorded when it was written: an in-place edit that restores the old mtime still changes the ctime,
+and a source replaced by another file changes its size or times. That is how ``reactdiff prepare``
+and ``reactdiff extract`` skip work and resume after an interruption.
 """
 
 from __future__ import annotations
 
+import hashlib
+import json
+import re
 from dataclasses import asdict, dataclass
 from pathlib import Path
 
@@ -21,6 +30,36 @@ from reactdiff.errors import DataError
 from reactdiff.io import load_json, save_json, save_npy
 
 KINDS = ("visual", "audio", "other")
+#: Stream names become folder names: letters, digits, ``_``, ``-`` and ``.`` (not leading).
+_STREAM_NAME = re.compile(r"[A-Za-z0-9][A-Za-z0-9_.-]*")
+#: Folder of the signature records (a name no stream can have).
+SIGNATURES = "_sources"
+
+
+def file_signature(path: str | Path) -> str:
+    """Size, mtime_ns and ctime_ns of a file, or of every file in a folder (PNG-frame videos)."""
+    path = Path(path)
+    if path.is_dir():
+        digest = hashlib.sha256()
+        for child in sorted(path.iterdir()):
+            if child.is_file():
+                digest.update(f"{child.name}={file_signature(child)};".encode())
+        return f"dir:{digest.hexdigest()}"
+    stat = path.stat()
+    return f"{stat.st_size}:{stat.st_mtime_ns}:{stat.st_ctime_ns}"
+
+
+def sources_signature(*paths: str | Path | None, **settings) -> str:
+    """One signature of several input files (None: absent) and the settings a stream depends on."""
+    parts = [f"{Path(p).resolve()}={file_signature(p)}" if p is not None else "-" for p in paths]
+    parts += [f"{name}={value!r}" for name, value in sorted(settings.items())]
+    return hashlib.sha256("\n".join(parts).encode()).hexdigest()
+
+
+def _output_signature(path: Path) -> str:
+    # The store is ours: size and mtime tell a file we wrote from one put there by hand.
+    stat = path.stat()
+    return f"{stat.st_size}:{stat.st_mtime_ns}"
 
 
 @dataclass(frozen=True)
@@ -37,6 +76,8 @@ class StreamInfo:
     description: str = ""
 
     def __post_init__(self):
+        if not _STREAM_NAME.fullmatch(self.name) or ".." in self.name:
+            raise ValueError(f"stream name {self.name!r}: use letters, digits, '_', '-' and '.'")
         if self.kind not in KINDS:
             raise ValueError(f"stream {self.name}: kind must be one of {KINDS}, got {self.kind!r}")
 
@@ -55,7 +96,11 @@ class FeatureStore:
     def streams(self) -> dict[str, StreamInfo]:
         if not self.index_path.is_file():
             return {}
-        return {name: StreamInfo(**info) for name, info in load_json(self.index_path).items()}
+        index = load_json(self.index_path)
+        try:
+            return {name: StreamInfo(**info) for name, info in index.items()}
+        except (AttributeError, TypeError, ValueError) as exc:
+            raise DataError(self.index_path, f"not a valid stream index ({exc}); delete the store to rebuild it") from exc
 
     def register(self, info: StreamInfo) -> None:
         """Declare a stream (idempotent); refuse a redefinition with another dimension."""
@@ -80,23 +125,71 @@ class FeatureStore:
         return streams[stream]
 
     def path(self, stream: str, key: str) -> Path:
-        return self.directory / stream / f"{key}.npy"
+        """Where a stream file lives; a stream name or key that would lead outside the store is a DataError."""
+        if not _STREAM_NAME.fullmatch(stream) or ".." in stream:
+            raise DataError(self.directory, f"stream name {stream!r} is not a plain folder name")
+        return self._inside(self.directory / stream / f"{key}.npy", key)
 
-    def has(self, stream: str, key: str, newer_than: float | None = None) -> bool:
-        """Whether the stream file exists (and, given a source mtime, is at least as new)."""
+    def _inside(self, path: Path, key: str) -> Path:
+        parts = key.replace("\\", "/").split("/")
+        if not key or key.startswith("/") or ".." in parts or "" in parts or any(ord(char) < 32 for char in key):
+            raise DataError(self.directory, f"store key {key!r} is not a relative path inside the store")
+        resolved, root = path.resolve(), self.directory.resolve()
+        if root not in resolved.parents:
+            raise DataError(path, f"resolves to {resolved}, outside the store {self.directory}; refusing to write or read it")
+        return path
+
+    def _signature_path(self, key: str) -> Path:
+        return self._inside(self.directory / SIGNATURES / f"{key}.json", key)
+
+    def _signatures(self, key: str) -> dict:
+        path = self._signature_path(key)
+        if not path.is_file():
+            return {}
+        try:
+            record = json.loads(path.read_text())
+        except (OSError, UnicodeDecodeError, json.JSONDecodeError):
+            return {}  # an unreadable record only means "recompute"
+        return record if isinstance(record, dict) else {}
+
+    def has(self, stream: str, key: str) -> bool:
+        """Whether the stream file exists (up to date or not; see :meth:`is_current`)."""
+        return self.path(stream, key).is_file()
+
+    def is_current(self, stream: str, key: str, sources: str) -> bool:
+        """Whether the stream file exists, is the one this store wrote, and was computed from inputs
+        with the signature ``sources`` (see :func:`sources_signature`)."""
         path = self.path(stream, key)
         if not path.is_file():
             return False
-        return newer_than is None or path.stat().st_mtime >= newer_than
+        recorded = self._signatures(key).get(stream)
+        return recorded == {"sources": sources, "output": _output_signature(path)}
 
-    def write(self, stream: str, key: str, array: np.ndarray) -> None:
+    def recorded_sources(self, stream: str, key: str) -> str | None:
+        """The sources signature recorded for a stream file (None when there is none)."""
+        recorded = self._signatures(key).get(stream)
+        return recorded.get("sources") if isinstance(recorded, dict) else None
+
+    def write(self, stream: str, key: str, array: np.ndarray, sources: str | None = None) -> None:
+        """Store one clip's stream; with ``sources``, record it as computed from those inputs."""
         info = self.info(stream)
-        array = np.asarray(array, dtype=np.float32)
+        path = self.path(stream, key)
+        array = np.asarray(array)
+        if array.dtype.kind not in "fiub":
+            raise DataError(path, f"stream '{stream}' of {key}: dtype {array.dtype} is not numeric")
+        array = array.astype(np.float32)
         if array.ndim != 2 or array.shape[1] != info.dim:
-            raise ValueError(f"stream '{stream}' expects (frames, {info.dim}) arrays, got {array.shape} for {key}")
+            raise DataError(path, f"stream '{stream}' expects (frames, {info.dim}) arrays, got {array.shape} for {key}")
         if not np.isfinite(array).all():
-            raise ValueError(f"stream '{stream}' of {key}: refusing to store NaN/inf values")
-        save_npy(self.path(stream, key), array)
+            raise DataError(path, f"stream '{stream}' of {key}: refusing to store NaN/inf values")
+        # Forget the old record first: a crash after the new file lands then means "recompute".
+        record = self._signatures(key)
+        if record.pop(stream, None) is not None:
+            save_json(self._signature_path(key), record)
+        save_npy(path, array)
+        if sources is not None:
+            record[stream] = {"sources": sources, "output": _output_signature(path)}
+            save_json(self._signature_path(key), record)
 
     def read(self, stream: str, key: str, mmap: bool = True) -> np.ndarray:
         """(frames, dim) float32, memory-mapped by default (no copy until sliced)."""
