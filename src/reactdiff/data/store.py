@@ -163,15 +163,20 @@ class FeatureStore:
         if not path.is_file():
             return False
         recorded = self._signatures(key).get(stream)
-        return recorded == {"sources": sources, "output": _output_signature(path)}
+        return (
+            isinstance(recorded, dict)
+            and recorded.get("sources") == sources
+            and recorded.get("output") == _output_signature(path)
+        )
 
-    def recorded_sources(self, stream: str, key: str) -> str | None:
-        """The sources signature recorded for a stream file (None when there is none)."""
+    def origin(self, stream: str, key: str) -> str | None:
+        """What a stream file was computed from, as recorded by :meth:`write` (None when unknown)."""
         recorded = self._signatures(key).get(stream)
-        return recorded.get("sources") if isinstance(recorded, dict) else None
+        return recorded.get("origin") if isinstance(recorded, dict) else None
 
-    def write(self, stream: str, key: str, array: np.ndarray, sources: str | None = None) -> None:
-        """Store one clip's stream; with ``sources``, record it as computed from those inputs."""
+    def write(self, stream: str, key: str, array: np.ndarray, sources: str | None = None, origin: str | None = None) -> None:
+        """Store one clip's stream; with ``sources``, record it as computed from inputs of that
+        signature (and ``origin``, e.g. the clip's file, to tell clips that share a key apart)."""
         info = self.info(stream)
         path = self.path(stream, key)
         array = np.asarray(array)
@@ -189,6 +194,8 @@ class FeatureStore:
         save_npy(path, array)
         if sources is not None:
             record[stream] = {"sources": sources, "output": _output_signature(path)}
+            if origin is not None:
+                record[stream]["origin"] = origin
             save_json(self._signature_path(key), record)
 
     def read(self, stream: str, key: str, mmap: bool = True) -> np.ndarray:
