@@ -97,7 +97,7 @@ def load_npy(path: str | Path, what: str = "array") -> np.ndarray:
 
     path = Path(path)
     if not path.is_file():
-        raise DataError(path, f"{what} file not found")
+        raise DataError(path, f"{what} not found")
     if path.stat().st_size == 0:
         raise DataError(path, f"empty file (0 bytes), expected a .npy {what}")
     try:
@@ -116,7 +116,7 @@ def load_npz(path: str | Path, what: str = "archive") -> dict[str, np.ndarray]:
 
     path = Path(path)
     if not path.is_file():
-        raise DataError(path, f"{what} file not found")
+        raise DataError(path, f"{what} not found")
     if path.stat().st_size == 0:
         raise DataError(path, f"empty file (0 bytes), expected a .npz {what}")
     try:
@@ -135,6 +135,8 @@ def _reason(exc: Exception) -> str:
         return "holds pickled or object data, which is never loaded, or is not a numpy file at all"
     if isinstance(exc, EOFError):
         return "file ends early"
+    if isinstance(exc, (zipfile.BadZipFile, zlib.error)):
+        return f"not a complete zip archive, truncated or corrupt: {exc}"
     return str(exc) or type(exc).__name__
 
 

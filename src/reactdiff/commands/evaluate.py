@@ -85,7 +85,7 @@ def run(args: argparse.Namespace) -> int:
     from reactdiff.device import resolve_device
     from reactdiff.metrics.evaluate import evaluate_protocols
     from reactdiff.metrics.report import format_table, write_reports
-    from reactdiff.predictions import Predictions
+    from reactdiff.predictions import Predictions, range_warnings
 
     if args.predictions is None and args.baseline is None and not args.baselines:
         raise ConfigError("give --predictions FILE, --baseline NAME or --baselines (or --predictions with --baselines)")
@@ -95,7 +95,7 @@ def run(args: argparse.Namespace) -> int:
     neighbours = layout.neighbours(config.split)
     started = time.perf_counter()
 
-    runs = {}
+    runs, warnings = {}, []
     if args.predictions is not None:
         predictions = Predictions.load(args.predictions)
         check_row_order(predictions, layout.eval_order(config.split), args.predictions, config.split)
@@ -104,6 +104,7 @@ def run(args: argparse.Namespace) -> int:
         frames = inputs.listener["emotion"].shape[1]
         if predictions.emotion.shape[2] != frames:
             raise DataError(args.predictions, f"{predictions.emotion.shape[2]} frames per reaction, the ground truth has {frames}")
+        warnings = range_warnings(predictions, inputs.listener.get("3dmm"))
         runs[args.predictions.stem] = lambda: predictions
         out_dir = args.out or args.predictions.parent
         stem = f"{args.predictions.stem}_metrics"
@@ -141,8 +142,12 @@ def run(args: argparse.Namespace) -> int:
         "device": device,
         "seconds": round(time.perf_counter() - started, 2),
     }
+    if warnings:
+        context["warnings"] = "; ".join(f"predictions out of range: {warning}" for warning in warnings)
     title = f"REACT evaluation ({config.split})"
     print(f"{title}: {context['evaluated']}; protocol(s): {context['protocols']}")
+    for warning in warnings:
+        print(f"warning: predictions out of range: {warning}")
     print(format_table(columns))
     json_path, markdown_path = write_reports(out_dir, stem, title, context, columns)
     save_config(config, Path(out_dir) / f"{stem}_config.json")
