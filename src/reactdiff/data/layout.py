@@ -12,6 +12,7 @@ A clip is named by its path as written in the split CSVs, without extension, e.g
 from __future__ import annotations
 
 import csv
+import warnings
 from dataclasses import dataclass
 from functools import cached_property
 from pathlib import Path
@@ -130,7 +131,9 @@ def read_emotion_csv(path: Path) -> np.ndarray:
     try:
         with open(path, newline="") as handle:
             header = next(csv.reader(handle), [])
-        values = np.loadtxt(path, delimiter=",", skiprows=1, dtype=np.float64, ndmin=2)
+        with warnings.catch_warnings():  # an empty file is reported below, not warned about
+            warnings.simplefilter("ignore", UserWarning)
+            values = np.loadtxt(path, delimiter=",", skiprows=1, dtype=np.float64, ndmin=2)
     except (OSError, ValueError, UnicodeDecodeError, csv.Error) as exc:
         raise DataError(path, f"unreadable Emotion CSV ({exc})") from exc
     if values.size == 0:

@@ -16,9 +16,8 @@ from reactdiff.constants import SPLITS
 from reactdiff.data.layout import ReactLayout
 from reactdiff.data.store import FeatureStore, sources_signature
 from reactdiff.data.streams import DEFAULT_STREAMS, plan_streams
-from reactdiff.data.wav import shortfall_problem, truncation_problem
+from reactdiff.data.wav import wav_problems
 from reactdiff.errors import DataError
-from reactdiff.io import first_non_finite
 
 
 @dataclass
@@ -130,24 +129,16 @@ def _prepare_clip(layout: ReactLayout, store: FeatureStore, plan, split: str, cl
 
 
 def _load_clip_audio(path: Path, num_frames: int, sample_rate: int):
-    """The clip's audio, refused when truncated, much shorter than the clip, or not finite."""
-    import numpy as np
-
+    """The clip's audio, refused (as ``data check`` reports it) when unreadable, truncated, much
+    shorter than the clip, or not finite."""
     from reactdiff.features.audio import load_audio
 
     if not path.is_file():
         raise DataError(path, "audio WAV not found")
-    truncated = truncation_problem(path)
-    if truncated:
-        raise DataError(path, truncated)
-    samples, sample_rate = load_audio(path, sample_rate=sample_rate)
-    short = shortfall_problem(len(samples), sample_rate, num_frames)
-    if short:
-        raise DataError(path, short)
-    bad = first_non_finite(samples)
-    if bad is not None:
-        raise DataError(path, f"NaN/inf audio sample at {bad[0] / sample_rate:.2f} s")
-    return np.asarray(samples), sample_rate
+    problems = wav_problems(path, num_frames)
+    if problems:
+        raise DataError(path, "; ".join(problems))
+    return load_audio(path, sample_rate=sample_rate)
 
 
 def _num_frames(layout: ReactLayout, split: str, clip: str) -> int:

@@ -130,10 +130,15 @@ class FeatureStore:
             raise DataError(self.directory, f"stream name {stream!r} is not a plain folder name")
         return self._inside(self.directory / stream / f"{key}.npy", key)
 
-    def _inside(self, path: Path, key: str) -> Path:
+    def check_key(self, key: str) -> str:
+        """``key`` when it is a relative path without ``..``, empty or control characters; else a DataError."""
         parts = key.replace("\\", "/").split("/")
         if not key or key.startswith("/") or ".." in parts or "" in parts or any(ord(char) < 32 for char in key):
             raise DataError(self.directory, f"store key {key!r} is not a relative path inside the store")
+        return key
+
+    def _inside(self, path: Path, key: str) -> Path:
+        self.check_key(key)
         resolved, root = path.resolve(), self.directory.resolve()
         if root not in resolved.parents:
             raise DataError(path, f"resolves to {resolved}, outside the store {self.directory}; refusing to write or read it")

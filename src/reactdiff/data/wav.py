@@ -8,12 +8,16 @@ count, so 30 s of a clip would get constant audio features. Two checks catch tha
   this (libsndfile clamps the frame count and only writes it into a log string), so the chunk
   headers are walked here; formats other than RIFF/WAVE are left to the decoder.
 - duration: audio shorter than the clip by more than :data:`SHORTFALL_TOLERANCE_SECONDS`.
+
+Float WAVs are also read whole for NaN/inf samples (integer PCM cannot hold them).
 """
 
 from __future__ import annotations
 
 import struct
 from pathlib import Path
+
+import numpy as np
 
 from reactdiff.constants import FPS
 
@@ -72,4 +76,10 @@ def wav_problems(path: Path, num_frames: int) -> list[str]:
         return ["audio has no samples"]
     problems = [message for message in (truncation_problem(path),) if message]
     short = shortfall_problem(info.frames, info.samplerate, num_frames)
-    return problems + ([short] if short else [])
+    problems += [short] if short else []
+    if info.subtype in ("FLOAT", "DOUBLE"):  # only float samples can be NaN/inf
+        samples, _rate = soundfile.read(str(path), dtype="float32", always_2d=True)
+        bad = np.flatnonzero(~np.isfinite(samples).all(axis=1))
+        if bad.size:
+            problems.append(f"{bad.size} NaN/inf samples (first at {bad[0] / info.samplerate:.2f} s)")
+    return problems
