@@ -350,6 +350,12 @@ def test_store_keys_stay_inside_the_store(tmp_path):
         with pytest.raises(DataError, match="not a relative path inside the store"):
             store.write("mfcc", key, np.zeros((3, 26)))
     assert sorted(p.name for p in tmp_path.iterdir()) == ["store"]
+    # A link planted inside the store cannot redirect a write either.
+    (tmp_path / "elsewhere").mkdir()
+    (tmp_path / "store" / "mfcc").symlink_to(tmp_path / "elsewhere", target_is_directory=True)
+    with pytest.raises(DataError, match="outside the store"):
+        store.write("mfcc", "clip", np.zeros((3, 26)))
+    assert not any((tmp_path / "elsewhere").iterdir())
 
 
 # -- rightly accepted ----------------------------------------------------------------------------------

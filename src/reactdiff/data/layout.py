@@ -12,6 +12,7 @@ A clip is named by its path as written in the split CSVs, without extension, e.g
 from __future__ import annotations
 
 import csv
+import os
 import warnings
 from dataclasses import dataclass
 from functools import cached_property
@@ -172,7 +173,10 @@ class ReactLayout:
         self.root = Path(root)
         if not self.root.is_dir():
             raise DataError(self.root, "dataset folder not found")
-        self.real_root = self.root.resolve()
+        # Strings, not Paths: this check runs for every file of every clip.
+        self._real_root = os.path.realpath(self.root)
+        self._real_root_prefix = self._real_root.rstrip(os.sep) + os.sep
+        self._real_folders: dict[str, str] = {}
         self.mean_face_path = Path(mean_face) if mean_face else self.root / "mean_face.npy"
 
     # -- split lists ------------------------------------------------------------------------
@@ -202,11 +206,21 @@ class ReactLayout:
     # -- file locations ------------------------------------------------------------------------
     def _inside(self, path: Path, split: str | None = None, clip: str | None = None) -> Path:
         """``path`` when it resolves inside the root; a DataError naming the clip's row otherwise."""
-        resolved = path.resolve()
-        if resolved == self.real_root or self.real_root in resolved.parents:
+        resolved = self._realpath(path)
+        if resolved == self._real_root or resolved.startswith(self._real_root_prefix):
             return path
         where = f" (clip {clip!r}{self._row_of(split, clip)})" if clip is not None else ""
         raise DataError(path, f"resolves to {resolved}, outside the dataset root {self.root}{where}; refusing to follow it")
+
+    def _realpath(self, path: Path) -> str:
+        """``os.path.realpath`` with the folders' answers cached: clips share their folders, and
+        resolving every component of every file again was most of an up-to-date ``prepare``."""
+        folder, name = os.path.split(os.fspath(path))
+        real_folder = self._real_folders.get(folder)
+        if real_folder is None:
+            real_folder = self._real_folders[folder] = os.path.realpath(folder)
+        resolved = os.path.join(real_folder, name)
+        return os.path.realpath(resolved) if os.path.islink(resolved) else resolved
 
     def _row_of(self, split: str, clip: str) -> str:
         try:

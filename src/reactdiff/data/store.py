@@ -20,6 +20,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+import os
 import re
 from dataclasses import asdict, dataclass
 from pathlib import Path
@@ -51,7 +52,8 @@ def file_signature(path: str | Path) -> str:
 
 def sources_signature(*paths: str | Path | None, **settings) -> str:
     """One signature of several input files (None: absent) and the settings a stream depends on."""
-    parts = [f"{Path(p).resolve()}={file_signature(p)}" if p is not None else "-" for p in paths]
+    # Contents only: which clip a file belongs to is the store key's business (and extract's origin).
+    parts = [file_signature(p) if p is not None else "-" for p in paths]
     parts += [f"{name}={value!r}" for name, value in sorted(settings.items())]
     return hashlib.sha256("\n".join(parts).encode()).hexdigest()
 
@@ -128,7 +130,7 @@ class FeatureStore:
         """Where a stream file lives; a stream name or key that would lead outside the store is a DataError."""
         if not _STREAM_NAME.fullmatch(stream) or ".." in stream:
             raise DataError(self.directory, f"stream name {stream!r} is not a plain folder name")
-        return self._inside(self.directory / stream / f"{key}.npy", key)
+        return self.directory / stream / f"{self.check_key(key)}.npy"
 
     def check_key(self, key: str) -> str:
         """``key`` when it is a relative path without ``..``, empty or control characters; else a DataError."""
@@ -137,15 +139,15 @@ class FeatureStore:
             raise DataError(self.directory, f"store key {key!r} is not a relative path inside the store")
         return key
 
-    def _inside(self, path: Path, key: str) -> Path:
-        self.check_key(key)
-        resolved, root = path.resolve(), self.directory.resolve()
-        if root not in resolved.parents:
+    def _inside(self, path: Path) -> Path:
+        """``path`` when it resolves inside the store (a symlink in the store cannot redirect a write)."""
+        resolved, root = os.path.realpath(path), os.path.realpath(self.directory)
+        if not resolved.startswith(root.rstrip(os.sep) + os.sep):
             raise DataError(path, f"resolves to {resolved}, outside the store {self.directory}; refusing to write or read it")
         return path
 
     def _signature_path(self, key: str) -> Path:
-        return self._inside(self.directory / SIGNATURES / f"{key}.json", key)
+        return self.directory / SIGNATURES / f"{self.check_key(key)}.json"
 
     def _signatures(self, key: str) -> dict:
         path = self._signature_path(key)
@@ -193,15 +195,15 @@ class FeatureStore:
         if not np.isfinite(array).all():
             raise DataError(path, f"stream '{stream}' of {key}: refusing to store NaN/inf values")
         # Forget the old record first: a crash after the new file lands then means "recompute".
-        record = self._signatures(key)
+        record, record_path = self._signatures(key), self._inside(self._signature_path(key))
         if record.pop(stream, None) is not None:
-            save_json(self._signature_path(key), record)
-        save_npy(path, array)
+            save_json(record_path, record)
+        save_npy(self._inside(path), array)
         if sources is not None:
             record[stream] = {"sources": sources, "output": _output_signature(path)}
             if origin is not None:
                 record[stream]["origin"] = origin
-            save_json(self._signature_path(key), record)
+            save_json(record_path, record)
 
     def read(self, stream: str, key: str, mmap: bool = True) -> np.ndarray:
         """(frames, dim) float32, memory-mapped by default (no copy until sliced)."""
