@@ -472,6 +472,17 @@ def test_never_stale(world, case, capsys):
     assert code == 0 and "0 stream files written" in out, out
 
 
+def test_evaluation_never_reads_a_stale_store(world):
+    """Ground truth comes from the store only while the store matches the files."""
+    from reactdiff.data.groundtruth import load_split_emotion
+
+    assert main(["prepare", str(world.root), *PREPARE]) == 0
+    edit_emotion(world)  # edited in place, old mtime kept, store not re-prepared
+    _speaker, listener, pairs = load_split_emotion(world.root, SPLIT)
+    row = [pair.listener for pair in pairs].index(world.clip)
+    np.testing.assert_allclose(listener[row], world.layout.load_emotion(SPLIT, world.clip)[:CLIP_FRAMES])
+
+
 # -- extract: clip keying ----------------------------------------------------------------------------
 def _tiny_video(path: Path, seconds: float = 2.4) -> Path:
     import av

@@ -78,6 +78,17 @@ def _signature(*paths: Path | None, **settings) -> str | None:
     return sources_signature(*paths, **settings)
 
 
+def dataset_stream_sources(layout: ReactLayout, split: str, clip: str, stream: str) -> str | None:
+    """The input signature of a clip's ``emotion`` or ``3dmm`` stream, as ``prepare`` records it
+    (None when an input is missing). The mean face is an input of ``3dmm``: a new mean face
+    invalidates the normalised coefficients."""
+    if stream == "emotion":
+        return _signature(layout.emotion_path(split, clip))
+    if stream == "3dmm":
+        return _signature(layout.coeffs_path(split, clip), layout.mean_face_path)
+    raise ValueError(f"{stream!r} is not a dataset stream")
+
+
 def _prepare_clip(layout: ReactLayout, store: FeatureStore, plan, split: str, clip: str, config: PrepareConfig) -> int:
     """Compute the out-of-date streams of one clip; return how many were written."""
     key = f"{split}/{clip}"
@@ -87,16 +98,11 @@ def _prepare_clip(layout: ReactLayout, store: FeatureStore, plan, split: str, cl
     def stale(name: str, sources: str | None) -> bool:
         return sources is None or not store.is_current(name, key, sources)
 
-    if "emotion" in plan.dataset:
-        sources = _signature(emotion_source)
-        if stale("emotion", sources):
-            store.write("emotion", key, layout.load_emotion(split, clip), sources)
-            written += 1
-    if "3dmm" in plan.dataset:
-        # The mean face is an input too: a new mean face invalidates the normalised coefficients.
-        sources = _signature(layout.coeffs_path(split, clip), layout.mean_face_path)
-        if stale("3dmm", sources):
-            store.write("3dmm", key, layout.load_3dmm(split, clip), sources)
+    loaders = {"emotion": layout.load_emotion, "3dmm": layout.load_3dmm}
+    for name in plan.dataset:
+        sources = dataset_stream_sources(layout, split, clip, name)
+        if stale(name, sources):
+            store.write(name, key, loaders[name](split, clip), sources)
             written += 1
     if plan.audio:
         # Audio streams have as many frames as the Emotion CSV, so it is one of their inputs.
