@@ -31,39 +31,6 @@ from reactdiff.errors import DataError
 from reactdiff.io import load_json, save_json, save_npy
 
 KINDS = ("visual", "audio", "other")
-#: Stream names become folder names: letters, digits, ``_``, ``-`` and ``.`` (not leading).
-_STREAM_NAME = re.compile(r"[A-Za-z0-9][A-Za-z0-9_.-]*")
-#: Folder of the signature records (a name no stream can have).
-SIGNATURES = "_sources"
-
-
-def file_signature(path: str | Path) -> str:
-    """Size, mtime_ns and ctime_ns of a file, or of every file in a folder (PNG-frame videos)."""
-    path = Path(path)
-    if path.is_dir():
-        digest = hashlib.sha256()
-        for child in sorted(path.iterdir()):
-            if child.is_file():
-                digest.update(f"{child.name}={file_signature(child)};".encode())
-        return f"dir:{digest.hexdigest()}"
-    stat = path.stat()
-    return f"{stat.st_size}:{stat.st_mtime_ns}:{stat.st_ctime_ns}"
-
-
-def sources_signature(*paths: str | Path | None, **settings) -> str:
-    """One signature of several input files (None: absent) and the settings a stream depends on."""
-    # Contents only: which clip a file belongs to is the store key's business (and extract's origin).
-    parts = [file_signature(p) if p is not None else "-" for p in paths]
-    parts += [f"{name}={value!r}" for name, value in sorted(settings.items())]
-    return hashlib.sha256("\n".join(parts).encode()).hexdigest()
-
-
-def _output_signature(path: Path) -> str:
-    # The store is ours: size and mtime tell a file we wrote from one put there by hand.
-    stat = path.stat()
-    return f"{stat.st_size}:{stat.st_mtime_ns}"
-
-
 @dataclass(frozen=True)
 class StreamInfo:
     """What a stream holds. ``kind`` groups streams for the Multi-Modality Transformer (visual or
@@ -78,8 +45,6 @@ class StreamInfo:
     description: str = ""
 
     def __post_init__(self):
-        if not _STREAM_NAME.fullmatch(self.name) or ".." in self.name:
-            raise ValueError(f"stream name {self.name!r}: use letters, digits, '_', '-' and '.'")
         if self.kind not in KINDS:
             raise ValueError(f"stream {self.name}: kind must be one of {KINDS}, got {self.kind!r}")
 
@@ -106,6 +71,7 @@ class FeatureStore:
 
     def register(self, info: StreamInfo) -> None:
         """Declare a stream (idempotent); refuse a redefinition with another dimension."""
+        self._check_stream_name(info.name)
         streams = self.streams
         known = streams.get(info.name)
         if known == info:
@@ -128,9 +94,12 @@ class FeatureStore:
 
     def path(self, stream: str, key: str) -> Path:
         """Where a stream file lives; a stream name or key that would lead outside the store is a DataError."""
+        return self.directory / self._check_stream_name(stream) / f"{self.check_key(key)}.npy"
+
+    def _check_stream_name(self, stream: str) -> str:
         if not _STREAM_NAME.fullmatch(stream) or ".." in stream:
-            raise DataError(self.directory, f"stream name {stream!r} is not a plain folder name")
-        return self.directory / stream / f"{self.check_key(key)}.npy"
+            raise DataError(self.directory, f"stream name {stream!r} is not a plain folder name (letters, digits, '_', '-', '.')")
+        return stream
 
     def check_key(self, key: str) -> str:
         """``key`` when it is a relative path without ``..``, empty or control characters; else a DataError."""
@@ -215,3 +184,36 @@ class FeatureStore:
     def keys(self, stream: str) -> list[str]:
         root = self.directory / stream
         return sorted(str(p.relative_to(root).with_suffix("")) for p in root.rglob("*.npy") if not p.name.startswith("."))
+
+
+#: Stream names become folder names: letters, digits, ``_``, ``-`` and ``.`` (not leading).
+_STREAM_NAME = re.compile(r"[A-Za-z0-9][A-Za-z0-9_.-]*")
+#: Folder of the signature records (a name no stream can have).
+SIGNATURES = "_sources"
+
+
+def file_signature(path: str | Path) -> str:
+    """Size, mtime_ns and ctime_ns of a file, or of every file in a folder (PNG-frame videos)."""
+    path = Path(path)
+    if path.is_dir():
+        digest = hashlib.sha256()
+        for child in sorted(path.iterdir()):
+            if child.is_file():
+                digest.update(f"{child.name}={file_signature(child)};".encode())
+        return f"dir:{digest.hexdigest()}"
+    stat = path.stat()
+    return f"{stat.st_size}:{stat.st_mtime_ns}:{stat.st_ctime_ns}"
+
+
+def sources_signature(*paths: str | Path | None, **settings) -> str:
+    """One signature of several input files (None: absent) and the settings a stream depends on."""
+    # Contents only: which clip a file belongs to is the store key's business (and extract's origin).
+    parts = [file_signature(p) if p is not None else "-" for p in paths]
+    parts += [f"{name}={value!r}" for name, value in sorted(settings.items())]
+    return hashlib.sha256("\n".join(parts).encode()).hexdigest()
+
+
+def _output_signature(path: Path) -> str:
+    # The store is ours: size and mtime tell a file we wrote from one put there by hand.
+    stat = path.stat()
+    return f"{stat.st_size}:{stat.st_mtime_ns}"
