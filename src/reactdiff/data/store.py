@@ -31,6 +31,8 @@ from reactdiff.errors import DataError
 from reactdiff.io import load_json, save_json, save_npy
 
 KINDS = ("visual", "audio", "other")
+
+
 @dataclass(frozen=True)
 class StreamInfo:
     """What a stream holds. ``kind`` groups streams for the Multi-Modality Transformer (visual or
