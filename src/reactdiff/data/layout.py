@@ -140,10 +140,11 @@ def read_emotion_csv(path: Path) -> np.ndarray:
     if values.size == 0:
         raise DataError(path, "Emotion CSV has no frames (expected a header row and one row per frame)")
     if values.shape[1] == EMOTION_DIM + 1:
-        if len(header) != EMOTION_DIM + 1 or header[0].strip().lower() not in INDEX_COLUMN_NAMES:
+        first = header[0].strip() if header else None
+        if len(header) != EMOTION_DIM + 1 or first.lower() not in INDEX_COLUMN_NAMES:
             raise DataError(
                 path,
-                f"{EMOTION_DIM + 1} values per row, but the header ({len(header)} names, first {header[0]!r}) "
+                f"{EMOTION_DIM + 1} values per row, but the header ({len(header)} names, first {first!r}) "
                 f"does not name a leading index column; expected {EMOTION_DIM} columns",
             )
         values = values[:, 1:]

@@ -114,7 +114,7 @@ class FeatureStore:
         """``path`` when it resolves inside the store (a symlink in the store cannot redirect a write)."""
         resolved, root = os.path.realpath(path), os.path.realpath(self.directory)
         if not resolved.startswith(root.rstrip(os.sep) + os.sep):
-            raise DataError(path, f"resolves to {resolved}, outside the store {self.directory}; refusing to write or read it")
+            raise DataError(path, f"resolves to {resolved}, outside the store {self.directory}; refusing to write it")
         return path
 
     def _signature_path(self, key: str) -> Path:
