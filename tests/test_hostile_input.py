@@ -1,17 +1,18 @@
 """Hostile and clumsy input on the data side (issue 18): nothing gets in, nothing is lost.
 
 Every case runs the CLI in-process (``reactdiff.cli.main``), so an unexpected exception fails the
-test instead of printing a traceback. The classes, one test function each (the closing note of
-issue 18 counts them from ``pytest --collect-only``):
+test instead of printing a traceback. The classes (``pytest --collect-only`` counts them):
 
 - ``test_refused``: ``data check`` lists the problem under the file (exit 1) and ``prepare`` stops
   with one line naming the file (exit 2); the bad clip's stream is not in the store, and nothing is
-  written outside the dataset root.
+  written outside the dataset root. Also an empty dataset, bad neighbour matrices (``evaluate``),
+  and, through the API, clip paths and store keys that would leave their root.
 - ``test_rightly_accepted``: unusual but valid input passes both, with the right values stored.
-- ``test_never_stale``: a source changed in ways an mtime check misses is recomputed.
+- ``test_never_stale``: a source changed in ways an mtime check misses is recomputed, and the
+  ground truth is never read from a stale store.
+- ``test_extract_*``: clip keying of ``reactdiff extract`` (no wrong "up to date", nothing lost).
 - ``test_predictions_refused``: ``evaluate`` stops with one line naming the predictions file.
-- ``test_extract_*``: clip keying of ``reactdiff extract``.
-- ``test_evaluate_warns_*``: predictions outside the data's ranges are scored with a warning.
+- ``test_evaluate_*``: predictions outside the data's ranges are scored with a warning.
 """
 
 from __future__ import annotations
@@ -31,7 +32,6 @@ from reactdiff.cli import main
 from reactdiff.constants import CLIP_FRAMES, CLIP_FRAMES_STORED, EMOTION_COLUMNS
 from reactdiff.data.layout import ReactLayout
 from reactdiff.data.store import FeatureStore
-from reactdiff.predictions import Predictions
 from react_fixture import emotion_values, write_emotion_csv
 
 SPLIT = "val"
