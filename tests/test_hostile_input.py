@@ -483,6 +483,19 @@ def test_evaluation_never_reads_a_stale_store(world):
     np.testing.assert_allclose(listener[row], world.layout.load_emotion(SPLIT, world.clip)[:CLIP_FRAMES])
 
 
+def test_training_data_never_comes_from_a_stale_store(world):
+    from reactdiff.data.dataset import ReactPairDataset
+    from reactdiff.errors import DataError
+
+    assert main(["prepare", str(world.root), *PREPARE]) == 0
+    ReactPairDataset(world.root, SPLIT, ("emotion", "3dmm"))
+    edit_coeffs(world)  # edited in place, old mtime kept, store not re-prepared
+    with pytest.raises(DataError, match="stale: its dataset file changed since it was prepared"):
+        ReactPairDataset(world.root, SPLIT, ("emotion", "3dmm"))
+    assert main(["prepare", str(world.root), *PREPARE]) == 0
+    ReactPairDataset(world.root, SPLIT, ("emotion", "3dmm"))
+
+
 # -- extract: clip keying ----------------------------------------------------------------------------
 def _tiny_video(path: Path, seconds: float = 2.4) -> Path:
     import av

@@ -8,6 +8,7 @@ import numpy as np
 
 from reactdiff.constants import CLIP_FRAMES
 from reactdiff.data.layout import Pair, ReactLayout
+from reactdiff.data.prepare import prepared_layout
 from reactdiff.data.store import FeatureStore
 
 
@@ -18,7 +19,7 @@ def load_split_stream(root: str | Path, split: str, stream: str = "emotion", sto
     now (fast), else the dataset files (``emotion`` and ``3dmm`` only): a store left stale by an
     edit of the data is never read in their place."""
     store = store or FeatureStore(Path(root) / "features")
-    layout = ReactLayout(root, mean_face=_prepared_mean_face(store))
+    layout = prepared_layout(root, store)
     pairs = layout.eval_order(split)
     clips = layout.clips(split)
     use_store = stream in store.streams and all(_up_to_date(store, layout, split, clip, stream) for clip in clips)
@@ -43,27 +44,10 @@ def load_split_emotion(root: str | Path, split: str) -> tuple[np.ndarray, np.nda
     return load_split_stream(root, split, "emotion")
 
 
-def _prepared_mean_face(store: FeatureStore) -> str | None:
-    """The mean face the store was prepared with (``prepare_config.json``), when set and present."""
-    from reactdiff.errors import DataError
-    from reactdiff.io import load_json
-
-    path = store.directory / "prepare_config.json"
-    if not path.is_file():
-        return None
-    try:
-        mean_face = load_json(path).get("mean_face")
-    except (DataError, AttributeError):
-        return None
-    return mean_face if isinstance(mean_face, str) and mean_face and Path(mean_face).is_file() else None
-
-
 def _up_to_date(store: FeatureStore, layout: ReactLayout, split: str, clip: str, stream: str) -> bool:
-    from reactdiff.data.prepare import dataset_stream_sources
+    from reactdiff.data.prepare import store_agrees
     from reactdiff.data.streams import DATASET_STREAMS
 
-    key = f"{split}/{clip}"
     if stream not in DATASET_STREAMS:
-        return store.has(stream, key)  # no dataset file to fall back on
-    sources = dataset_stream_sources(layout, split, clip, stream)
-    return sources is not None and store.is_current(stream, key, sources)
+        return store.has(stream, f"{split}/{clip}")  # no dataset file to fall back on
+    return store_agrees(store, layout, split, clip, stream) is True

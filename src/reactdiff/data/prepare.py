@@ -89,6 +89,32 @@ def dataset_stream_sources(layout: ReactLayout, split: str, clip: str, stream: s
     raise ValueError(f"{stream!r} is not a dataset stream")
 
 
+def prepared_layout(root: str | Path, store: FeatureStore) -> ReactLayout:
+    """The dataset as ``store`` was prepared from it: with the mean face its ``prepare_config.json``
+    names, when that file still exists (else the default ``<root>/mean_face.npy``)."""
+    from reactdiff.io import load_json
+
+    mean_face = None
+    path = store.directory / "prepare_config.json"
+    if path.is_file():
+        try:
+            mean_face = load_json(path).get("mean_face")
+        except (DataError, AttributeError):
+            mean_face = None
+    usable = isinstance(mean_face, str) and mean_face and Path(mean_face).is_file()
+    return ReactLayout(root, mean_face=mean_face if usable else None)
+
+
+def store_agrees(store: FeatureStore, layout: ReactLayout, split: str, clip: str, stream: str) -> bool | None:
+    """Whether a clip's stored ``emotion``/``3dmm`` was computed from the dataset files as they are
+    now; None when the store cannot tell (no record: written by hand or by an older reactdiff)."""
+    key = f"{split}/{clip}"
+    if not store.has(stream, key) or not store.is_recorded(stream, key):
+        return None
+    sources = dataset_stream_sources(layout, split, clip, stream)
+    return sources is not None and store.is_current(stream, key, sources)
+
+
 def _prepare_clip(layout: ReactLayout, store: FeatureStore, plan, split: str, clip: str, config: PrepareConfig) -> int:
     """Compute the out-of-date streams of one clip; return how many were written."""
     key = f"{split}/{clip}"

@@ -147,6 +147,10 @@ class FeatureStore:
             and recorded.get("output") == _output_signature(path)
         )
 
+    def is_recorded(self, stream: str, key: str) -> bool:
+        """Whether :meth:`write` recorded the inputs of this stream file (see :meth:`is_current`)."""
+        return isinstance(self._signatures(key).get(stream), dict)
+
     def origin(self, stream: str, key: str) -> str | None:
         """What a stream file was computed from, as recorded by :meth:`write` (None when unknown)."""
         recorded = self._signatures(key).get(stream)
