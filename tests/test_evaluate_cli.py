@@ -28,7 +28,8 @@ def test_baselines_table_has_all_baselines_and_both_protocols(corpus, tmp_path, 
     assert main(command + ["--out", str(tmp_path)]) == 0
     printed = capsys.readouterr().out
     results = read_report(tmp_path / "baselines.json")
-    assert set(results) == {f"{name} / {protocol}" for name in BASELINES for protocol in ("official", "corrected")}
+    # The synthetic corpus also gets its oracle row.
+    assert set(results) == {f"{name} / {protocol}" for name in (*BASELINES, "oracle") for protocol in ("official", "corrected")}
     assert "| FRCorr |" in printed and "gt / corrected" in printed
     assert (tmp_path / "baselines.md").read_text().count("| FRDist |") == 1
     assert json.loads((tmp_path / "baselines_config.json").read_text())["num_samples"] == 3

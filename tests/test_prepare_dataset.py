@@ -114,5 +114,5 @@ def test_store_refuses_redefinition(tmp_path):
     store.register(StreamInfo("mfcc", 26, kind="audio"))
     with pytest.raises(DataError, match="refusing to redefine"):
         store.register(StreamInfo("mfcc", 13, kind="audio"))
-    with pytest.raises(ValueError, match="NaN"):
+    with pytest.raises(DataError, match="NaN"):
         store.write("mfcc", "clip", np.full((3, 26), np.nan))

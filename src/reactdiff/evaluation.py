@@ -10,7 +10,7 @@ from pathlib import Path
 from typing import Any, Callable, Mapping, Sequence
 
 from reactdiff.errors import DataError
-from reactdiff.predictions import Predictions
+from reactdiff.predictions import Predictions, range_warnings
 
 
 @dataclass
@@ -80,9 +80,11 @@ def evaluate_split(data: str | Path, split: str = "val", *, predictions: Mapping
         runs[name] = (lambda value: lambda: value)(loaded)
     inputs = load_baseline_inputs(data, split, with_3dmm=with_3dmm)
     frames = inputs.listener["emotion"].shape[1]
+    out_of_range = []
     for name, build in runs.items():
         if build().emotion.shape[2] != frames:
             raise DataError(name, f"{build().emotion.shape[2]} frames per reaction, the ground truth has {frames}")
+        out_of_range += [f"{name}: predictions out of range: {warning}" for warning in range_warnings(build(), inputs.listener.get("3dmm"))]
     # Baselines are built one at a time inside the loop below: five test-size baselines would not fit in memory at once.
     runs.update({name: partial(make_baseline, name, inputs, num_samples, seed) for name in baselines})
 
@@ -98,7 +100,7 @@ def evaluate_split(data: str | Path, split: str = "val", *, predictions: Mapping
         )
         for protocol, scores in results.items():
             columns[f"{name} / {protocol}" if len(runs) > 1 or baselines else protocol] = scores
-    warnings = _collapse_warnings(columns, set(predictions or {}))
+    warnings = out_of_range + _collapse_warnings(columns, set(predictions or {}))
     context = {
         "dataset": str(data),
         "split": split,

@@ -17,9 +17,9 @@ from typing import Any
 
 import numpy as np
 
-from reactdiff.constants import COEFFS_3DMM_DIM, EMOTION_DIM
+from reactdiff.constants import AU_SLICE, COEFFS_3DMM_DIM, EMOTION_DIM, EXPRESSION_SLICE, VA_SLICE
 from reactdiff.errors import DataError
-from reactdiff.io import save_npz
+from reactdiff.io import load_npz, require_real, save_npz
 
 
 @dataclass
@@ -69,25 +69,82 @@ class Predictions:
 
     @classmethod
     def load(cls, path: str | Path) -> "Predictions":
+        """Read and validate a predictions file; anything malformed is one DataError naming it."""
         path = Path(path)
-        if not path.is_file():
-            raise DataError(path, "predictions file not found")
-        try:
-            data = np.load(path, allow_pickle=False)
-        except (OSError, ValueError) as exc:
-            raise DataError(path, f"not a readable .npz predictions file ({exc})") from exc
+        data = load_npz(path, "predictions file")
         for key in ("emotion", "speaker_path", "listener_path"):
-            if key not in data.files:
-                raise DataError(path, f"missing array '{key}' (has: {', '.join(data.files)})")
-        meta = json.loads(str(data["meta"])) if "meta" in data.files else {}
+            if key not in data:
+                raise DataError(path, f"missing array '{key}' (has: {', '.join(data) or 'nothing'})")
+        arrays = {key: data[key] for key in ("emotion", "coeffs_3dmm") if key in data}
+        for key, array in arrays.items():
+            require_real(array, path, f"'{key}'")
         predictions = cls(
-            emotion=data["emotion"].astype(np.float32, copy=False),
-            speaker_path=[str(p) for p in data["speaker_path"]],
-            listener_path=[str(p) for p in data["listener_path"]],
-            coeffs_3dmm=data["coeffs_3dmm"].astype(np.float32, copy=False) if "coeffs_3dmm" in data.files else None,
-            meta=meta,
+            emotion=arrays["emotion"].astype(np.float32, copy=False),
+            speaker_path=_clip_paths(data["speaker_path"], "speaker_path", path),
+            listener_path=_clip_paths(data["listener_path"], "listener_path", path),
+            coeffs_3dmm=arrays["coeffs_3dmm"].astype(np.float32, copy=False) if "coeffs_3dmm" in arrays else None,
+            meta=_meta(data["meta"], path) if "meta" in data else {},
         )
         return predictions.validate(path)
+
+
+#: The data contract's range of each part of the emotion vector (see docs/data.md).
+EMOTION_RANGES = (
+    ("AU occurrence", AU_SLICE, 0.0, 1.0),
+    ("valence/arousal", VA_SLICE, -1.0, 1.0),
+    ("expression probability", EXPRESSION_SLICE, 0.0, 1.0),
+)
+#: Slack for float rounding before a value counts as outside its range.
+RANGE_SLACK = 1e-3
+
+
+def range_warnings(predictions: Predictions, listener_3dmm: np.ndarray | None = None) -> list[str]:
+    """What lies outside the data's ranges: emotion parts outside the contract's ranges, and 3DMM
+    coefficients farther from the ground truth's range ``[lo, hi]`` than its own span
+    (``listener_3dmm``: the split's real listeners, (N, T, 58)). Such predictions are still scored,
+    but metrics computed on them say little (a constant 7 correlates and matches nothing)."""
+    warnings = []
+    for name, columns, low, high in EMOTION_RANGES:
+        part = predictions.emotion[..., columns]
+        warnings += _outside(part, low - RANGE_SLACK, high + RANGE_SLACK, f"{name} values", f"[{low:g}, {high:g}]", columns.start)
+    if predictions.coeffs_3dmm is not None and listener_3dmm is not None:
+        low, high = listener_3dmm.min(axis=(0, 1)), listener_3dmm.max(axis=(0, 1))
+        span = high - low
+        warnings += _outside(predictions.coeffs_3dmm, low - span, high + span, "3DMM coefficients", "the ground truth's range widened by its span")
+    return warnings
+
+
+def _outside(values: np.ndarray, low, high, what: str, bounds: str, first_column: int = 0) -> list[str]:
+    # min/max first: no temporary arrays for the common, in-range case.
+    if (values.min(axis=tuple(range(values.ndim - 1))) >= low).all() and (values.max(axis=tuple(range(values.ndim - 1))) <= high).all():
+        return []
+    outside = (values < low) | (values > high)
+    first = tuple(int(i) for i in np.argwhere(outside)[0])
+    return [
+        f"{outside.mean():.1%} of {what} lie outside {bounds} (first: row {first[0]}, sample {first[1]}, "
+        f"frame {first[2]}, column {first_column + first[3]}: {values[first]:g})"
+    ]
+
+
+def _clip_paths(array: np.ndarray, name: str, source: Path) -> list[str]:
+    """A column of clip paths as strings. Where they are opened against a dataset (evaluate,
+    render), :class:`~reactdiff.data.layout.ReactLayout` refuses any that leaves its root; here they
+    may also name a user's own video (``reactdiff react``)."""
+    if array.dtype.kind != "U" or array.ndim != 1:
+        raise DataError(source, f"'{name}' must be a 1-D array of strings, got dtype {array.dtype}, shape {array.shape}")
+    return [str(item) for item in array]
+
+
+def _meta(array: np.ndarray, source: Path) -> dict[str, Any]:
+    if array.dtype.kind != "U" or array.ndim != 0:
+        raise DataError(source, f"'meta' must be one JSON string, got dtype {array.dtype}, shape {array.shape}")
+    try:
+        meta = json.loads(str(array))
+    except json.JSONDecodeError as exc:
+        raise DataError(source, f"'meta' is not valid JSON ({exc})") from exc
+    if not isinstance(meta, dict):
+        raise DataError(source, f"'meta' must be a JSON object, got {type(meta).__name__}")
+    return meta
 
 
 def _check_finite(array: np.ndarray, name: str, source: str | Path) -> None:

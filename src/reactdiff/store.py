@@ -5,13 +5,23 @@ Layout::
     <store>/streams.json              name -> StreamInfo (dim, kind, source, approximation flag)
     <store>/<stream>/<key>.npy        (frames, dim) float32, one file per clip
 
-A key is ``<split>/<clip path>`` for dataset clips, or a clip name for a user's own clip. Files are
-written atomically, so a file that exists is complete; a stream file newer than its source files is
-up to date, which is how ``reactdiff prepare`` skips work and resumes after an interruption.
+    <store>/_sources/<key>.json       stream -> signature of its inputs and of the file written
+
+A key is ``<split>/<clip path>`` for dataset clips, or a clip name for a user's own clip; every path
+a key or stream name leads to must stay inside the store. Files are written atomically, so a file
+that exists is complete. A stream file is up to date when the signature of its inputs (size,
+mtime_ns and ctime_ns of every source file, plus the settings it was computed with) is the one
+recorded when it was written: an in-place edit that restores the old mtime still changes the ctime,
+and a source replaced by another file changes its size or times. That is how ``reactdiff prepare``
+and ``reactdiff extract`` skip work and resume after an interruption.
 """
 
 from __future__ import annotations
 
+import hashlib
+import json
+import os
+import re
 from dataclasses import asdict, dataclass
 from pathlib import Path
 
@@ -35,10 +45,15 @@ class FeatureStore:
     def streams(self) -> dict[str, StreamInfo]:
         if not self.index_path.is_file():
             return {}
-        return {name: StreamInfo(**info) for name, info in load_json(self.index_path).items()}
+        index = load_json(self.index_path)
+        try:
+            return {name: StreamInfo(**info) for name, info in index.items()}
+        except (AttributeError, TypeError, ValueError) as exc:
+            raise DataError(self.index_path, f"not a valid stream index ({exc}); delete the store to rebuild it") from exc
 
     def register(self, info: StreamInfo) -> None:
         """Declare a stream (idempotent); refuse a redefinition with another dimension."""
+        self._check_stream_name(info.name)
         streams = self.streams
         known = streams.get(info.name)
         if known == info:
@@ -60,23 +75,90 @@ class FeatureStore:
         return streams[stream]
 
     def path(self, stream: str, key: str) -> Path:
-        return self.directory / stream / f"{key}.npy"
+        """Where a stream file lives; a stream name or key that would lead outside the store is a DataError."""
+        return self.directory / self._check_stream_name(stream) / f"{self.check_key(key)}.npy"
 
-    def has(self, stream: str, key: str, newer_than: float | None = None) -> bool:
-        """Whether the stream file exists (and, given a source mtime, is at least as new)."""
+    def _check_stream_name(self, stream: str) -> str:
+        if not _STREAM_NAME.fullmatch(stream) or ".." in stream:
+            raise DataError(self.directory, f"stream name {stream!r} is not a plain folder name (letters, digits, '_', '-', '.')")
+        return stream
+
+    def check_key(self, key: str) -> str:
+        """``key`` when it is a relative path without ``..``, empty or control characters; else a DataError."""
+        parts = key.replace("\\", "/").split("/")
+        if not key or key.startswith("/") or ".." in parts or "" in parts or any(ord(char) < 32 for char in key):
+            raise DataError(self.directory, f"store key {key!r} is not a relative path inside the store")
+        return key
+
+    def _inside(self, path: Path) -> Path:
+        """``path`` when it resolves inside the store (a symlink in the store cannot redirect a write)."""
+        resolved, root = os.path.realpath(path), os.path.realpath(self.directory)
+        if not resolved.startswith(root.rstrip(os.sep) + os.sep):
+            raise DataError(path, f"resolves to {resolved}, outside the store {self.directory}; refusing to write it")
+        return path
+
+    def _signature_path(self, key: str) -> Path:
+        return self.directory / SIGNATURES / f"{self.check_key(key)}.json"
+
+    def _signatures(self, key: str) -> dict:
+        path = self._signature_path(key)
+        if not path.is_file():
+            return {}
+        try:
+            record = json.loads(path.read_text())
+        except (OSError, UnicodeDecodeError, json.JSONDecodeError):
+            return {}  # an unreadable record only means "recompute"
+        return record if isinstance(record, dict) else {}
+
+    def has(self, stream: str, key: str) -> bool:
+        """Whether the stream file exists (up to date or not; see :meth:`is_current`)."""
+        return self.path(stream, key).is_file()
+
+    def is_current(self, stream: str, key: str, sources: str) -> bool:
+        """Whether the stream file exists, is the one this store wrote, and was computed from inputs
+        with the signature ``sources`` (see :func:`sources_signature`)."""
         path = self.path(stream, key)
         if not path.is_file():
             return False
-        return newer_than is None or path.stat().st_mtime >= newer_than
+        recorded = self._signatures(key).get(stream)
+        return (
+            isinstance(recorded, dict)
+            and recorded.get("sources") == sources
+            and recorded.get("output") == _output_signature(path)
+        )
 
-    def write(self, stream: str, key: str, array: np.ndarray) -> None:
+    def is_recorded(self, stream: str, key: str) -> bool:
+        """Whether :meth:`write` recorded the inputs of this stream file (see :meth:`is_current`)."""
+        return isinstance(self._signatures(key).get(stream), dict)
+
+    def origin(self, stream: str, key: str) -> str | None:
+        """What a stream file was computed from, as recorded by :meth:`write` (None when unknown)."""
+        recorded = self._signatures(key).get(stream)
+        return recorded.get("origin") if isinstance(recorded, dict) else None
+
+    def write(self, stream: str, key: str, array: np.ndarray, sources: str | None = None, origin: str | None = None) -> None:
+        """Store one clip's stream; with ``sources``, record it as computed from inputs of that
+        signature (and ``origin``, e.g. the clip's file, to tell clips that share a key apart)."""
         info = self.info(stream)
-        array = np.asarray(array, dtype=np.float32)
+        path = self.path(stream, key)
+        array = np.asarray(array)
+        if array.dtype.kind not in "fiub":
+            raise DataError(path, f"stream '{stream}' of {key}: dtype {array.dtype} is not numeric")
+        array = array.astype(np.float32)
         if array.ndim != 2 or array.shape[1] != info.dim:
-            raise ValueError(f"stream '{stream}' expects (frames, {info.dim}) arrays, got {array.shape} for {key}")
+            raise DataError(path, f"stream '{stream}' expects (frames, {info.dim}) arrays, got {array.shape} for {key}")
         if not np.isfinite(array).all():
-            raise ValueError(f"stream '{stream}' of {key}: refusing to store NaN/inf values")
-        save_npy(self.path(stream, key), array)
+            raise DataError(path, f"stream '{stream}' of {key}: refusing to store NaN/inf values")
+        # Forget the old record first: a crash after the new file lands then means "recompute".
+        record, record_path = self._signatures(key), self._inside(self._signature_path(key))
+        if record.pop(stream, None) is not None:
+            save_json(record_path, record)
+        save_npy(self._inside(path), array)
+        if sources is not None:
+            record[stream] = {"sources": sources, "output": _output_signature(path)}
+            if origin is not None:
+                record[stream]["origin"] = origin
+            save_json(record_path, record)
 
     def read(self, stream: str, key: str, mmap: bool = True) -> np.ndarray:
         """(frames, dim) float32, memory-mapped by default (no copy until sliced)."""
@@ -88,3 +170,36 @@ class FeatureStore:
     def keys(self, stream: str) -> list[str]:
         root = self.directory / stream
         return sorted(str(p.relative_to(root).with_suffix("")) for p in root.rglob("*.npy") if not p.name.startswith("."))
+
+
+#: Stream names become folder names: letters, digits, ``_``, ``-`` and ``.`` (not leading).
+_STREAM_NAME = re.compile(r"[A-Za-z0-9][A-Za-z0-9_.-]*")
+#: Folder of the signature records (a name no stream can have).
+SIGNATURES = "_sources"
+
+
+def file_signature(path: str | Path) -> str:
+    """Size, mtime_ns and ctime_ns of a file, or of every file in a folder (PNG-frame videos)."""
+    path = Path(path)
+    if path.is_dir():
+        digest = hashlib.sha256()
+        for child in sorted(path.iterdir()):
+            if child.is_file():
+                digest.update(f"{child.name}={file_signature(child)};".encode())
+        return f"dir:{digest.hexdigest()}"
+    stat = path.stat()
+    return f"{stat.st_size}:{stat.st_mtime_ns}:{stat.st_ctime_ns}"
+
+
+def sources_signature(*paths: str | Path | None, **settings) -> str:
+    """One signature of several input files (None: absent) and the settings a stream depends on."""
+    # Contents only: which clip a file belongs to is the store key's business (and extract's origin).
+    parts = [file_signature(p) if p is not None else "-" for p in paths]
+    parts += [f"{name}={value!r}" for name, value in sorted(settings.items())]
+    return hashlib.sha256("\n".join(parts).encode()).hexdigest()
+
+
+def _output_signature(path: Path) -> str:
+    # The store is ours: size and mtime tell a file we wrote from one put there by hand.
+    stat = path.stat()
+    return f"{stat.st_size}:{stat.st_mtime_ns}"

@@ -35,6 +35,7 @@ def run(args: argparse.Namespace) -> int:
     from tqdm import tqdm
 
     from reactdiff.config import resolve_config, save_config
+    from reactdiff.store import FeatureStore
     from reactdiff.errors import ConfigError
     from reactdiff.features.extract import ExtractConfig, clip_frames, extract_to_store, split_streams
 
@@ -50,6 +51,9 @@ def run(args: argparse.Namespace) -> int:
     if duplicates:
         raise ConfigError(f"several videos map to the same store key(s) {', '.join(duplicates)}; rename them or extract one at a time with --key")
 
+    store = FeatureStore(args.out)
+    for key in keys:
+        store.check_key(key)  # before anything is written
     save_config(config, args.out / "extract_config.json")
     for video, key in zip(args.videos, keys):
         with tqdm(total=clip_frames(video), desc=key, unit="frame", leave=False) as bar:

@@ -7,7 +7,7 @@ from pathlib import Path
 
 import numpy as np
 
-from reactdiff.constants import AU_SLICE, CLIP_FRAMES, EXPRESSION_SLICE, SPLITS, VA_SLICE
+from reactdiff.constants import AU_SLICE, CLIP_FRAMES, CLIP_FRAMES_STORED, EXPRESSION_SLICE, SPLITS, VA_SLICE
 from reactdiff.data.layout import (
     ReactLayout,
     neighbour_matrix_problems,
@@ -15,7 +15,9 @@ from reactdiff.data.layout import (
     read_emotion_csv,
     read_split_csv,
 )
+from reactdiff.data.wav import wav_problems
 from reactdiff.errors import DataError
+from reactdiff.io import first_non_finite, load_npy
 
 #: Expression probabilities are softmax outputs: their sum may differ from 1 by rounding only.
 PROBABILITY_SUM_TOLERANCE = 0.05
@@ -60,8 +62,8 @@ def check_dataset(root: str | Path, splits=SPLITS, mean_face: str | Path | None 
     except DataError as exc:
         problems.append(Problem(exc.path, exc.problem))
     for split in splits:
-        csv_path = layout.split_csv(split)
         try:
+            csv_path = layout.split_csv(split)
             pairs = read_split_csv(csv_path)
         except DataError as exc:
             problems.append(Problem(exc.path, exc.problem))
@@ -87,61 +89,53 @@ def _pair_list_problems(csv_path: Path, pairs) -> list[Problem]:
     return problems
 
 
-def _per_frame_file_problems(path: Path, missing: str, read, value_problems) -> list[Problem]:
-    """Problems of one per-frame array file: missing, unreadable, too short, bad values."""
+def _per_frame_file_problems(path: Path, missing: str, read, value_problems) -> tuple[list[Problem], int | None]:
+    """Problems of one per-frame array file (missing, unreadable, too short, bad values), and its
+    frame count when it could be read."""
     if not path.is_file():
-        return [Problem(path, missing)]
+        return [Problem(path, missing)], None
     try:
         values = read(path)
     except DataError as exc:
-        return [Problem(exc.path, exc.problem)]
+        return [Problem(exc.path, exc.problem)], None
     problems = [] if values.shape[0] >= CLIP_FRAMES else [Problem(path, f"{values.shape[0]} frames; at least {CLIP_FRAMES} needed")]
-    return problems + [Problem(path, message) for message in value_problems(values)]
+    return problems + [Problem(path, message) for message in value_problems(values)], int(values.shape[0])
 
 
 def _finite_problems(values: np.ndarray) -> list[str]:
-    return [] if np.isfinite(values).all() else ["NaN/inf values"]
+    bad = first_non_finite(values)
+    return [] if bad is None else [f"NaN/inf values (first at frame {bad[0]}, column {bad[1]})"]
 
 
 def _clip_problems(layout: ReactLayout, split: str, clip: str) -> list[Problem]:
-    problems = _per_frame_file_problems(
-        layout.emotion_path(split, clip), "Emotion CSV missing (looked under both person-naming conventions)",
+    try:
+        emotion_path, coeffs_path = layout.emotion_path(split, clip), layout.coeffs_path(split, clip)
+        audio_path, video = layout.audio_path(split, clip), layout.video_path(split, clip)
+    except DataError as exc:  # a file of the clip resolves outside the root
+        return [Problem(exc.path, exc.problem)]
+    problems, frames = _per_frame_file_problems(
+        emotion_path, "Emotion CSV missing (looked under both person-naming conventions)",
         read_emotion_csv, emotion_problems,
     )
-    problems += _per_frame_file_problems(
-        layout.coeffs_path(split, clip), "3DMM coefficient file missing", read_3dmm_npy, _finite_problems,
-    )
-    audio_path = layout.audio_path(split, clip)
+    problems += _per_frame_file_problems(coeffs_path, "3DMM coefficient file missing", read_3dmm_npy, _finite_problems)[0]
     if not audio_path.is_file():
         problems.append(Problem(audio_path, "audio WAV missing"))
     else:
-        problems += _audio_problems(audio_path)
-    video = layout.video_path(split, clip)
+        # Without a readable Emotion CSV the clip is taken to have the release's length.
+        problems += [Problem(audio_path, message) for message in wav_problems(audio_path, frames or CLIP_FRAMES_STORED)]
     if video is not None and video.is_dir() and not any(video.glob("*.png")):
         problems.append(Problem(video, "video frame folder has no PNG frames"))
     return problems
 
 
-def _audio_problems(path: Path) -> list[Problem]:
-    import soundfile
-
-    try:
-        info = soundfile.info(str(path))
-    except (RuntimeError, soundfile.LibsndfileError) as exc:
-        return [Problem(path, f"unreadable audio ({exc})")]
-    if info.frames == 0:
-        return [Problem(path, "audio has no samples")]
-    return []
-
-
 def _neighbour_problems(layout: ReactLayout, split: str, size: int) -> list[Problem]:
-    path = layout.neighbours_path(split)
-    if not path.is_file():
-        return [Problem(path, "neighbour (appropriateness) matrix missing")]
     try:
-        matrix = np.load(path, allow_pickle=False)
-    except (OSError, ValueError) as exc:
-        return [Problem(path, f"unreadable ({exc})")]
+        path = layout.neighbours_path(split)
+        if not path.is_file():
+            return [Problem(path, "neighbour (appropriateness) matrix missing")]
+        matrix = load_npy(path, "neighbour matrix")
+    except DataError as exc:
+        return [Problem(exc.path, exc.problem)]
     return [Problem(path, message) for message in neighbour_matrix_problems(matrix, size)]
 
 

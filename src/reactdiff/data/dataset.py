@@ -52,10 +52,18 @@ class ReactPairDataset(Dataset):
         self._check_clips()
 
     def _check_clips(self) -> None:
+        from reactdiff.data.prepare import prepared_layout, store_agrees
+        from reactdiff.streams import DATASET_STREAMS
+
+        prepare_command = f"reactdiff prepare {self.layout.root} --streams {' '.join(self.streams)}"
+        layout = prepared_layout(self.layout.root, self.store)
         for clip in self.layout.clips(self.split):
             for stream in self.streams:
                 if not self.store.has(stream, self._key(clip)):
-                    raise DataError(self.store.path(stream, self._key(clip)), f"missing; run `reactdiff prepare {self.layout.root} --streams {' '.join(self.streams)}`")
+                    raise DataError(self.store.path(stream, self._key(clip)), f"missing; run `{prepare_command}`")
+                # A dataset file edited since `prepare` would otherwise be trained on as it was.
+                if stream in DATASET_STREAMS and store_agrees(self.store, layout, self.split, clip, stream) is False:
+                    raise DataError(self.store.path(stream, self._key(clip)), f"stale: its dataset file changed since it was prepared; run `{prepare_command}`")
 
     @classmethod
     def val_split(cls, root: str | Path, streams: tuple[str, ...] | list[str]) -> "ReactPairDataset | None":

@@ -8,19 +8,21 @@ import numpy as np
 
 from reactdiff.constants import CLIP_FRAMES
 from reactdiff.data.layout import Pair, ReactLayout
+from reactdiff.data.prepare import prepared_layout
 from reactdiff.store import FeatureStore
 
 
 def load_split_stream(root: str | Path, split: str, stream: str = "emotion", store: FeatureStore | None = None):
     """``(speaker (N, 750, D), listener (N, 750, D), pairs)`` for the evaluation order of ``split``.
 
-    Reads the prepared store when it holds the stream (fast), else the dataset files
-    (``emotion`` and ``3dmm`` only)."""
-    layout = ReactLayout(root)
+    Reads the prepared store when it holds the stream, computed from the dataset files as they are
+    now (fast), else the dataset files (``emotion`` and ``3dmm`` only): a store left stale by an
+    edit of the data is never read in their place."""
     store = store or FeatureStore(Path(root) / "features")
+    layout = prepared_layout(root, store)
     pairs = layout.eval_order(split)
     clips = layout.clips(split)
-    use_store = stream in store.streams and all(store.has(stream, f"{split}/{clip}") for clip in clips)
+    use_store = stream in store.streams and all(_up_to_date(store, layout, split, clip, stream) for clip in clips)
     if use_store:
         load = lambda clip: np.asarray(store.read(stream, f"{split}/{clip}")[:CLIP_FRAMES])  # noqa: E731
     elif stream == "emotion":
@@ -40,3 +42,12 @@ def load_split_stream(root: str | Path, split: str, stream: str = "emotion", sto
 def load_split_emotion(root: str | Path, split: str) -> tuple[np.ndarray, np.ndarray, list[Pair]]:
     """Speaker and listener emotion (N, 750, 25) in evaluation order, with the pairs."""
     return load_split_stream(root, split, "emotion")
+
+
+def _up_to_date(store: FeatureStore, layout: ReactLayout, split: str, clip: str, stream: str) -> bool:
+    from reactdiff.data.prepare import store_agrees
+    from reactdiff.streams import DATASET_STREAMS
+
+    if stream not in DATASET_STREAMS:
+        return store.has(stream, f"{split}/{clip}")  # no dataset file to fall back on
+    return store_agrees(store, layout, split, clip, stream) is True

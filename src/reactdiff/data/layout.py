@@ -12,6 +12,8 @@ A clip is named by its path as written in the split CSVs, without extension, e.g
 from __future__ import annotations
 
 import csv
+import os
+import warnings
 from dataclasses import dataclass
 from functools import cached_property
 from pathlib import Path
@@ -20,6 +22,7 @@ import numpy as np
 
 from reactdiff.constants import CLIP_FRAMES, COEFFS_3DMM_DIM, EMOTION_DIM, SPLITS
 from reactdiff.errors import DataError
+from reactdiff.io import first_non_finite, load_npy, require_real
 
 #: The 2024 release renames persons in the Emotion folder only (NoXI experts/novices and the
 #: RECOLA participants of each group become P1/P2); 2023 keeps the original names.
@@ -56,12 +59,20 @@ def renamed_person_path(clip: str) -> str:
 
 def read_split_csv(path: Path) -> list[Pair]:
     """Read a split list (header ``,speaker_path,listener_path``; column 0 a running index)."""
+    return [pair for _line, pair in split_rows(path)]
+
+
+def split_rows(path: Path) -> list[tuple[int, Pair]]:
+    """The pairs of a split list with the line each is on (line 1 is the header).
+
+    Clip paths must stay inside the dataset: a path with a ``..`` component is refused here,
+    naming the lines, before any file is opened (symlinks are checked by :class:`ReactLayout`)."""
     if not path.is_file():
         raise DataError(path, "split list not found")
     try:
         with open(path, newline="") as handle:
             rows = list(csv.reader(handle))
-    except (OSError, UnicodeDecodeError) as exc:
+    except (OSError, UnicodeDecodeError, csv.Error) as exc:
         raise DataError(path, f"unreadable split list ({exc})") from exc
     if not rows:
         raise DataError(path, "empty split list (expected a header ',speaker_path,listener_path')")
@@ -69,7 +80,7 @@ def read_split_csv(path: Path) -> list[Pair]:
     if "speaker_path" not in header or "listener_path" not in header:
         raise DataError(path, f"header must name speaker_path and listener_path, got {rows[0]}")
     speaker_col, listener_col = header.index("speaker_path"), header.index("listener_path")
-    pairs = []
+    pairs, escaping = [], []
     for line_number, row in enumerate(rows[1:], start=2):
         if not any(cell.strip() for cell in row):
             continue
@@ -78,10 +89,25 @@ def read_split_csv(path: Path) -> list[Pair]:
         speaker, listener = row[speaker_col].strip(), row[listener_col].strip()
         if not speaker or not listener:
             raise DataError(path, f"line {line_number}: empty speaker_path or listener_path")
-        pairs.append(Pair(_strip_extension(speaker), _strip_extension(listener)))
+        pair = Pair(_strip_extension(speaker), _strip_extension(listener))
+        bad = [clip for clip in (pair.speaker, pair.listener) if not is_safe_clip_path(clip)]
+        if bad:
+            escaping.append(f"line {line_number} ({bad[0]!r})")
+        pairs.append((line_number, pair))
+    if escaping:
+        shown = ", ".join(escaping[:3]) + (f" and {len(escaping) - 3} more" if len(escaping) > 3 else "")
+        raise DataError(path, f"clip paths must stay inside the dataset root (no '..' component); refused {shown}")
     if not pairs:
         raise DataError(path, "split list has a header but no pairs")
     return pairs
+
+
+def is_safe_clip_path(clip: str) -> bool:
+    """Whether a clip path (as written in a split list or a predictions file) names a place inside
+    the dataset: relative, no ``..`` component, no NUL or other control character."""
+    if not clip or clip.startswith("/") or any(ord(char) < 32 for char in clip):
+        return False
+    return ".." not in clip.replace("\\", "/").split("/")
 
 
 def _strip_extension(clip: str) -> str:
@@ -93,14 +119,34 @@ def _strip_extension(clip: str) -> str:
     return clip
 
 
+#: Header names of a leading index column (pandas writes an empty name or ``Unnamed: 0``).
+INDEX_COLUMN_NAMES = ("", "index", "frame", "unnamed: 0")
+
+
 def read_emotion_csv(path: Path) -> np.ndarray:
-    """An Emotion CSV: a header row then one row of 25 values per frame (an extra leading
-    index column, as some exports write, is dropped)."""
+    """An Emotion CSV: a header row then one row of 25 values per frame.
+
+    A 26th column is taken as a leading index column only where the header says so (its first name
+    empty, ``index``, ``frame`` or ``Unnamed: 0``); otherwise the file is refused, since dropping a
+    real column would shift every dimension by one."""
     try:
-        values = np.loadtxt(path, delimiter=",", skiprows=1, dtype=np.float64, ndmin=2)
-    except (OSError, ValueError) as exc:
+        with open(path, newline="") as handle:
+            header = next(csv.reader(handle), [])
+        with warnings.catch_warnings():  # an empty file is reported below, not warned about
+            warnings.simplefilter("ignore", UserWarning)
+            values = np.loadtxt(path, delimiter=",", skiprows=1, dtype=np.float64, ndmin=2)
+    except (OSError, ValueError, UnicodeDecodeError, csv.Error) as exc:
         raise DataError(path, f"unreadable Emotion CSV ({exc})") from exc
+    if values.size == 0:
+        raise DataError(path, "Emotion CSV has no frames (expected a header row and one row per frame)")
     if values.shape[1] == EMOTION_DIM + 1:
+        first = header[0].strip() if header else None
+        if len(header) != EMOTION_DIM + 1 or first.lower() not in INDEX_COLUMN_NAMES:
+            raise DataError(
+                path,
+                f"{EMOTION_DIM + 1} values per row, but the header ({len(header)} names, first {first!r}) "
+                f"does not name a leading index column; expected {EMOTION_DIM} columns",
+            )
         values = values[:, 1:]
     if values.shape[1] != EMOTION_DIM:
         raise DataError(path, f"expected {EMOTION_DIM} columns, got {values.shape[1]}")
@@ -109,10 +155,7 @@ def read_emotion_csv(path: Path) -> np.ndarray:
 
 def read_3dmm_npy(path: Path) -> np.ndarray:
     """A FaceVerse coefficient file, (T, 58) or (T, 1, 1, 58), as (T, 58) float32."""
-    try:
-        values = np.load(path, allow_pickle=False)
-    except (OSError, ValueError) as exc:
-        raise DataError(path, f"unreadable 3DMM .npy ({exc})") from exc
+    values = require_real(load_npy(path, "3DMM coefficient array"), path, "3DMM coefficient array")
     if values.ndim == 4 and values.shape[1:3] == (1, 1):
         values = values[:, 0, 0, :]
     if values.ndim != 2 or values.shape[1] != COEFFS_3DMM_DIM:
@@ -121,19 +164,27 @@ def read_3dmm_npy(path: Path) -> np.ndarray:
 
 
 class ReactLayout:
-    """A REACT-layout dataset on disk (the real release or ``reactdiff synth`` output)."""
+    """A REACT-layout dataset on disk (the real release or ``reactdiff synth`` output).
+
+    Every file a clip path leads to must lie inside the root once symlinks are resolved: a split
+    list cannot send a reader (or, through the store key, a writer) elsewhere on the disk. The root
+    itself may be a symlink; a link inside it that leaves it is refused like a ``..`` path."""
 
     def __init__(self, root: str | Path, mean_face: str | Path | None = None):
         self.root = Path(root)
         if not self.root.is_dir():
             raise DataError(self.root, "dataset folder not found")
+        # Strings, not Paths: this check runs for every file of every clip.
+        self._real_root = os.path.realpath(self.root)
+        self._real_root_prefix = self._real_root.rstrip(os.sep) + os.sep
+        self._real_folders: dict[str, str] = {}
         self.mean_face_path = Path(mean_face) if mean_face else self.root / "mean_face.npy"
 
     # -- split lists ------------------------------------------------------------------------
     def split_csv(self, split: str) -> Path:
         if split not in SPLITS:
             raise DataError(None, f"unknown split {split!r}; expected one of {', '.join(SPLITS)}")
-        return self.root / f"{split}.csv"
+        return self._inside(self.root / f"{split}.csv")
 
     def pairs(self, split: str) -> list[Pair]:
         """The pairs as listed in ``<split>.csv`` (speaker -> listener)."""
@@ -154,32 +205,63 @@ class ReactLayout:
         return list(seen)
 
     # -- file locations ------------------------------------------------------------------------
+    def _inside(self, path: Path, split: str | None = None, clip: str | None = None) -> Path:
+        """``path`` when it resolves inside the root; a DataError naming the clip's row otherwise."""
+        resolved = self._realpath(path)
+        if resolved == self._real_root or resolved.startswith(self._real_root_prefix):
+            return path
+        where = f" (clip {clip!r}{self._row_of(split, clip)})" if clip is not None else ""
+        raise DataError(path, f"resolves to {resolved}, outside the dataset root {self.root}{where}; refusing to follow it")
+
+    def _realpath(self, path: Path) -> str:
+        """``os.path.realpath`` with the folders' answers cached: clips share their folders, and
+        resolving every component of every file again was most of an up-to-date ``prepare``."""
+        folder, name = os.path.split(os.fspath(path))
+        real_folder = self._real_folders.get(folder)
+        if real_folder is None:
+            real_folder = self._real_folders[folder] = os.path.realpath(folder)
+        resolved = os.path.join(real_folder, name)
+        return os.path.realpath(resolved) if os.path.islink(resolved) else resolved
+
+    def _row_of(self, split: str, clip: str) -> str:
+        try:
+            rows = split_rows(self.root / f"{split}.csv")
+        except DataError:
+            return ""
+        lines = [line for line, pair in rows if clip in (pair.speaker, pair.listener)]
+        return f", line {lines[0]} of {split}.csv" if lines else ""
+
+    def _clip_file(self, split: str, folder: str, name: str, clip: str) -> Path:
+        if not is_safe_clip_path(clip):
+            raise DataError(self.root / split / folder, f"clip path {clip!r} leaves the dataset root {self.root}")
+        return self._inside(self.root / split / folder / name, split, clip)
+
     def emotion_path(self, split: str, clip: str) -> Path:
         """The Emotion CSV, under either person-naming convention (2024 P1/P2, or original)."""
-        candidates = [self.root / split / "Emotion" / f"{name}.csv" for name in (renamed_person_path(clip), clip)]
+        candidates = [self._clip_file(split, "Emotion", f"{name}.csv", clip) for name in (renamed_person_path(clip), clip)]
         for candidate in candidates:
             if candidate.is_file():
                 return candidate
         return candidates[0]
 
     def coeffs_path(self, split: str, clip: str) -> Path:
-        return self.root / split / "3D_FV_files" / f"{clip}.npy"
+        return self._clip_file(split, "3D_FV_files", f"{clip}.npy", clip)
 
     def audio_path(self, split: str, clip: str) -> Path:
-        return self.root / split / "Audio_files" / f"{clip}.wav"
+        return self._clip_file(split, "Audio_files", f"{clip}.wav", clip)
 
     def video_path(self, split: str, clip: str) -> Path | None:
         """The clip's video: an .mp4 (2024) or a folder of PNG frames (2023); None when absent."""
-        mp4 = self.root / split / "Video_files" / f"{clip}.mp4"
+        mp4 = self._clip_file(split, "Video_files", f"{clip}.mp4", clip)
         if mp4.is_file():
             return mp4
-        frames = self.root / split / "Video_files" / clip
+        frames = self._clip_file(split, "Video_files", clip, clip)
         if frames.is_dir():
             return frames
         return None
 
     def neighbours_path(self, split: str) -> Path:
-        return self.root / f"neighbour_emotion_{split}.npy"
+        return self._inside(self.root / f"neighbour_emotion_{split}.npy")
 
     # -- loading -------------------------------------------------------------------------------
     @cached_property
@@ -187,12 +269,12 @@ class ReactLayout:
         path = self.mean_face_path
         if not path.is_file():
             raise DataError(path, "mean face not found (set its path with --mean-face)")
-        try:
-            mean = np.load(path, allow_pickle=False).astype(np.float32).reshape(-1)
-        except (OSError, ValueError) as exc:
-            raise DataError(path, f"unreadable mean face ({exc})") from exc
+        mean = require_real(load_npy(path, "mean face"), path, "mean face").astype(np.float32).reshape(-1)
         if mean.shape != (COEFFS_3DMM_DIM,):
             raise DataError(path, f"mean face must have {COEFFS_3DMM_DIM} values, got {mean.size}")
+        bad = first_non_finite(mean)
+        if bad is not None:
+            raise DataError(path, f"mean face holds NaN/inf (first at coefficient {bad[0]})")
         return mean
 
     def load_emotion(self, split: str, clip: str) -> np.ndarray:
@@ -200,7 +282,7 @@ class ReactLayout:
         path = self.emotion_path(split, clip)
         if not path.is_file():
             raise DataError(path, "Emotion CSV not found (also looked under the original person name)")
-        return _check_length(read_emotion_csv(path), path)
+        return _check_finite(_check_length(read_emotion_csv(path), path), path)
 
     def load_3dmm(self, split: str, clip: str) -> np.ndarray:
         """(frames, 58) float32 with the mean face subtracted (the only normalisation any
@@ -208,21 +290,25 @@ class ReactLayout:
         path = self.coeffs_path(split, clip)
         if not path.is_file():
             raise DataError(path, "3DMM coefficient file not found")
-        return _check_length(read_3dmm_npy(path), path) - self.mean_face
+        return _check_finite(_check_length(read_3dmm_npy(path), path), path) - self.mean_face
 
     def neighbours(self, split: str) -> np.ndarray:
         """The appropriateness matrix of a split, validated against its evaluation order."""
         path = self.neighbours_path(split)
         if not path.is_file():
             raise DataError(path, "neighbour (appropriateness) matrix not found")
-        try:
-            matrix = np.load(path, allow_pickle=False)
-        except (OSError, ValueError) as exc:
-            raise DataError(path, f"unreadable neighbour matrix ({exc})") from exc
+        matrix = load_npy(path, "neighbour matrix")
         problems = neighbour_matrix_problems(matrix, 2 * len(self.pairs(split)))
         if problems:
             raise DataError(path, "; ".join(problems))
         return matrix.astype(np.int8)
+
+
+def _check_finite(values: np.ndarray, path: Path) -> np.ndarray:
+    bad = first_non_finite(values)
+    if bad is not None:
+        raise DataError(path, f"NaN/inf value at frame {bad[0]}, column {bad[1]}; fix or remove the clip")
+    return values
 
 
 def _check_length(values: np.ndarray, path: Path) -> np.ndarray:
@@ -233,6 +319,8 @@ def _check_length(values: np.ndarray, path: Path) -> np.ndarray:
 
 def neighbour_matrix_problems(matrix: np.ndarray, expected_size: int) -> list[str]:
     """What is wrong with an appropriateness matrix (empty list when it is valid)."""
+    if matrix.dtype.kind not in "biuf":
+        return [f"dtype {matrix.dtype}; expected 0/1 integers"]
     if matrix.ndim != 2 or matrix.shape != (expected_size, expected_size):
         return [f"shape {matrix.shape}, expected ({expected_size}, {expected_size}) = 2 x pairs in the split list"]
     problems = []

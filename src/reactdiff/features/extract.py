@@ -254,21 +254,40 @@ def extract_to_store(
 ) -> tuple[str, bool]:
     """Extract one clip into the FeatureStore at ``store_dir`` under ``key`` (default: file stem).
 
-    Returns ``(key, computed)``; ``computed`` is False when every stream was already stored and newer
-    than the inputs (a re-run resumes where it stopped).
+    Returns ``(key, computed)``; ``computed`` is False when every stream is stored and was computed
+    from these very inputs (same files, unchanged, same settings), so a re-run resumes where it
+    stopped. A key that holds another clip's features (``a/clip.mp4`` stored, then ``b/clip.mp4``
+    asked for) is a ConfigError: answering "up to date" would hand back the wrong clip, and
+    overwriting would lose the first one.
     """
+    import dataclasses
+    import json
+
+    from reactdiff.store import sources_signature
+
     config = config or ExtractConfig()
     video_path = Path(video_path)
     key = key or video_path.stem
     store = FeatureStore(store_dir)
     infos = stream_infos(config.streams)
-    sources = [video_path] + ([Path(audio_path)] if audio_path else [])
-    newest = max(p.stat().st_mtime for p in sources if p.exists()) if any(p.exists() for p in sources) else None
-    if newest is not None and all(store.has(name, key, newer_than=newest) for name in config.streams):
+    missing = [p for p in (video_path, audio_path) if p is not None and not Path(p).exists()]
+    if missing:
+        raise FeatureError(missing[0], "file not found")
+    origin = str(video_path.resolve())
+    for name in config.streams:
+        stored_origin = store.origin(name, key)
+        if store.has(name, key) and stored_origin not in (None, origin):
+            raise ConfigError(
+                f"{store.path(name, key)} holds the features of {stored_origin}, not {video_path}; "
+                f"give this clip another --key, or delete key '{key}' from {store.directory} to replace it"
+            )
+    settings = json.dumps(dataclasses.asdict(config.video), sort_keys=True)
+    sources = sources_signature(video_path, audio_path, video_settings=settings)
+    if all(store.is_current(name, key, sources) for name in config.streams):
         return key, False
     features = extract(video_path, audio_path, config.streams, config.video, progress)
     for info in infos.values():
         store.register(info)
     for name, array in features.items():
-        store.write(name, key, array)
+        store.write(name, key, array, sources, origin=origin)
     return key, True
