@@ -25,6 +25,7 @@ COMMAND_MODULES = (
     "plot",
     "demo",
     "react",
+    "serve",
 )
 
 
