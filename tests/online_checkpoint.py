@@ -16,7 +16,10 @@ def tiny_online_checkpoint(tmp_path_factory) -> Path:
     from reactdiff.cli import main
     from reactdiff.methods.registry import METHODS
 
-    base = tmp_path_factory.getbasetemp() / "online-tiny"
+    import os
+
+    # Development shortcut: reuse a folder this function filled in an earlier run.
+    base = Path(os.environ.get("REACTDIFF_TEST_ONLINE_TINY") or tmp_path_factory.getbasetemp() / "online-tiny")
     checkpoint = base / "run" / "diffusion"
     if (checkpoint / "weights.safetensors").exists() or (base / "done").exists():
         return checkpoint

@@ -18,6 +18,12 @@ import json
 import threading
 from pathlib import Path
 
+# At module level: FastAPI reads the handlers' annotations (strings here) in this module's namespace.
+from fastapi import FastAPI, Request, WebSocket, WebSocketDisconnect
+from fastapi.responses import FileResponse, JSONResponse, RedirectResponse
+from fastapi.staticfiles import StaticFiles
+from starlette.formparsers import MultiPartParser
+
 from reactdiff.errors import ReactDiffError
 
 STATIC = Path(__file__).parent / "static"
@@ -26,11 +32,6 @@ STATIC = Path(__file__).parent / "static"
 def create_app(model, workdir: str | Path, *, max_live: int = 1, max_upload_mb: float = 50.0,
                max_clip_seconds: float = 60.0, max_samples: int = 10):
     """The application serving ``model`` (a :class:`reactdiff.pipeline.ReactionModel`)."""
-    from fastapi import FastAPI, Request, WebSocket, WebSocketDisconnect
-    from fastapi.responses import FileResponse, JSONResponse, RedirectResponse
-    from fastapi.staticfiles import StaticFiles
-    from starlette.formparsers import MultiPartParser
-
     from reactdiff.serve.jobs import AUDIO_SUFFIXES, VIDEO_SUFFIXES, JobRunner
     from reactdiff.serve.live import LiveWorker, live_problem
 
