@@ -3,7 +3,7 @@ computed frame by frame from camera frames (with timestamps) and audio chunks as
 
 - Video: frames are resampled to 25 fps by nearest timestamp exactly as
   :func:`reactdiff.features.video.iter_frames` does (an output frame is decided once the next
-  source frame shows which one is nearer, so it costs one source-frame interval). The face
+  source frame shows which one is nearer, or at once when the frame's own time has reached it). The face
   landmarker runs in VIDEO mode on each 25 fps frame with the same timestamps as ``extract``, the
   expression model on each face crop as it comes (one at a time instead of one batch per clip).
 - Gaps: a face-less frame takes the last face for up to ``max_gap_seconds``, then relaxes to
@@ -60,14 +60,19 @@ class FrameResampler:
             while self.emitted / self.fps < boundary:
                 out.append(previous_frame)
                 self.emitted += 1
+        # Output times up to this frame's own time are decided now: any later frame is further
+        # away (a 25 fps camera's frame is emitted on arrival, not one frame later).
+        while self.emitted / self.fps <= time_s:
+            out.append(frame)
+            self.emitted += 1
         self._previous = (time_s, frame)
         return out
 
     def finish(self, total: int | None = None) -> list:
-        """The last source frame, repeated up to ``total`` frames (once when None)."""
+        """The last source frame, repeated up to ``total`` frames (default: none more)."""
         if self._previous is None:
             return []
-        total = self.emitted + 1 if total is None else total
+        total = self.emitted if total is None else total
         out = [self._previous[1]] * max(0, total - self.emitted)
         self.emitted += len(out)
         return out
