@@ -60,6 +60,7 @@ function median(values) {
 
 async function start() {
   $("start").disabled = true;
+  $("status").className = "";
   $("status").textContent = "Asking for the camera and microphone...";
   try {
     state.stream = await navigator.mediaDevices.getUserMedia({ video: { width: 320, height: 240 }, audio: true });
@@ -96,7 +97,14 @@ async function start() {
       $("status").className = "error";
     }
   };
-  ws.onclose = () => { stop(false); };
+  ws.onclose = (event) => {
+    // Closed without the Stop button: say so (busy/error messages were shown already).
+    if (state.ws === ws && !$("status").classList.contains("error")) {
+      $("status").textContent = `Connection to the server closed (code ${event.code}); press Start to reconnect.`;
+      $("status").className = "error";
+    }
+    stop(false);
+  };
   $("stop").disabled = false;
 }
 
@@ -105,7 +113,9 @@ function stop(closeSocket = true) {
   state.timer = null;
   if (state.audio) state.audio.close();
   state.audio = null;
-  if (closeSocket && state.ws) state.ws.close();
+  const ws = state.ws;
+  state.ws = null;
+  if (closeSocket && ws) ws.close();
   if (state.stream) state.stream.getTracks().forEach((track) => track.stop());
   state.stream = null;
   $("start").disabled = false;
