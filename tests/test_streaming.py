@@ -84,6 +84,10 @@ def test_session_renders_faces_and_checks_its_input(model):
     assert chunk.faces.shape == (WINDOW, 32, 32, 3) and chunk.faces.dtype == np.uint8
     with pytest.raises(DataError, match="missing stream"):
         session.push({"mfcc": np.zeros((2, 26))})
+    wrong = speaker(model, 2)
+    wrong["mfcc"] = np.zeros((4, 13), np.float32)
+    with pytest.raises(DataError, match=r"expects \(n, 26\)"):
+        session.push(wrong)
     bad = speaker(model, 2)
     bad[model.stream_names[0]][0, 0] = np.nan
     with pytest.raises(DataError, match="NaN"):

@@ -100,14 +100,18 @@ class ReactionSession:
         missing = [name for name in self.dims if name not in rows]
         if missing:
             raise DataError("live speaker", f"missing stream(s) {', '.join(missing)} (the checkpoint reads {', '.join(self.dims)})")
-        arrays = {name: np.asarray(rows[name], dtype=np.float32).reshape(-1, dim) if np.size(rows[name]) else np.zeros((0, dim), np.float32)
-                  for name, dim in self.dims.items()}
+        arrays = {}
+        for name, dim in self.dims.items():
+            value = np.asarray(rows[name], dtype=np.float32)
+            if not value.size:
+                value = np.zeros((0, dim), np.float32)
+            elif value.ndim != 2 or value.shape[1] != dim:
+                raise DataError("live speaker", f"stream '{name}' rows are {value.shape}; the checkpoint expects (n, {dim})")
+            arrays[name] = value
         counts = {len(value) for value in arrays.values()}
         if len(counts) != 1:
             raise DataError("live speaker", f"streams hold different frame counts: { {n: len(v) for n, v in arrays.items()} }")
         for name, value in arrays.items():
-            if np.shape(rows[name])[-1] != self.dims[name] and np.size(rows[name]):
-                raise DataError("live speaker", f"stream '{name}' is {np.shape(rows[name])[-1]}-d, the checkpoint expects {self.dims[name]}-d")
             if not np.isfinite(value).all():
                 raise DataError("live speaker", f"stream '{name}' holds NaN or infinite values")
         self.frames_in += counts.pop()
