@@ -34,7 +34,7 @@ from pathlib import Path
 
 import numpy as np
 
-MEDIA = Path("/work/shared/media")
+MEDIA = Path(__file__).resolve().parents[1].parent / "shared" / "media"  # shared/ beside the repository
 FPS = 25
 
 
