@@ -7,7 +7,6 @@ from pathlib import Path
 
 import numpy as np
 import pytest
-import torch
 from online_checkpoint import WINDOW, tiny_online_checkpoint
 
 from reactdiff.constants import AU_SLICE
