@@ -27,6 +27,7 @@ COMMAND_MODULES = (
     "demo",
     "benchmark",
     "react",
+    "serve",
 )
 
 
