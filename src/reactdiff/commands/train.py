@@ -42,6 +42,7 @@ def register(subparsers) -> None:
         method_parser.add_argument("--recipe", default=None,
                                    help=f"named per-stage settings of the method: {', '.join(method.budgets)} "
                                    "(step budgets; `paper`: the published training where the method has one); --config sections override them")
+        method_parser.add_argument("--preset", default=None, help=f"model preset of the first stage (later stages take its model): {', '.join(method.presets)}")
         method_parser.add_argument("--seed", type=int, default=None, help="seed of every stage")
         method_parser.add_argument("--device", default=None, help="device of every stage (auto, cpu, cuda...)")
         method_parser.set_defaults(func=run_all, method_name=name)
@@ -87,7 +88,11 @@ def run_all(args: argparse.Namespace) -> int:
     from reactdiff.methods.registry import get_method
 
     common = {key: value for key, value in (("seed", args.seed), ("device", args.device)) if value is not None}
-    recipe = get_method(args.method_name).budget(args.recipe) if args.recipe else None
+    method = get_method(args.method_name)
+    recipe = method.budget(args.recipe) if args.recipe else {}
+    if args.preset is not None:
+        first = method.stages[0].name
+        recipe = dict(recipe, **{first: dict(recipe.get(first, {}), preset=args.preset)})
     results = train_method(args.method_name, args.data, args.out, settings=recipe, common=common, config_file=args.config)
     for stage, result in results.items():
         _print_result(f"{args.method_name} {stage}", result)
