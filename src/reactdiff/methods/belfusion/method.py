@@ -35,7 +35,7 @@ class BeLFusionMethod(Method):
         },
         "demo": {
             "vae": {"steps": 600, "batch_size": 16, "crop_frames": 150, "val_every": 100, "checkpoint_every": 100},
-            "diffusion": {"steps": 1500, "batch_size": 16, "crop_frames": 50, "optim.lr": 3e-4, "val_every": 250, "checkpoint_every": 250},
+            "diffusion": {"steps": 800, "batch_size": 16, "crop_frames": 50, "optim.lr": 3e-4, "val_every": 200, "checkpoint_every": 200},
         },
         "long": {
             "vae": {"steps": 3000, "batch_size": 32, "crop_frames": 150, "val_every": 250, "checkpoint_every": 250},
