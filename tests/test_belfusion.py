@@ -52,6 +52,18 @@ def test_each_listener_window_reads_only_its_speaker_window(online):
         assert same == (window != affected), window
 
 
+def test_shared_noise_starts_every_window_of_a_sample_from_one_draw():
+    """With one noise per sample, windows with the same speaker window decode to the same reaction;
+    with the original's noise per window they differ."""
+    model = _tiny()
+    speaker = torch.randn(1, 50, 25, generator=torch.Generator().manual_seed(1)).repeat(1, 3, 1)
+    for shared in (True, False):
+        out = model.sample(speaker, num_samples=2, shared_noise=shared, generator=torch.Generator().manual_seed(0))["coeffs_3dmm"]
+        windows = out.reshape(1, 2, 3, 50, 58)
+        assert torch.equal(windows[:, :, 0], windows[:, :, 2]) == shared
+        assert not torch.equal(windows[:, 0], windows[:, 1])  # samples still differ
+
+
 def test_vae_stage_trains_the_3dmm_head_on_the_persons_real_3dmm():
     """The original's dataset passed 0 as the 3DMM target (its head learned the mean face)."""
     from reactdiff.methods.belfusion.stage_vae import VAEStage
@@ -109,7 +121,7 @@ def test_refused_settings_name_the_setting():
         METHOD.check_sampling(config, {"eta": -1.0})
     with pytest.raises(ConfigError, match="sampler"):
         METHOD.check_sampling(config, {"sampler": "ddpm"})
-    assert METHOD.check_sampling(config, {"steps": 4}) == {"steps": 4, "eta": 0.0}
+    assert METHOD.check_sampling(config, {"steps": 4}) == {"steps": 4, "eta": 0.0, "shared_noise": False}
 
 
 def test_online_training_needs_two_windows_per_crop(corpus):

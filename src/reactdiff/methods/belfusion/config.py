@@ -68,6 +68,10 @@ class DiffusionConfig:
     window: int = WINDOW_FRAMES
     #: Online: listener window j is generated from speaker window j - 1 (zeros for j = 0).
     online: bool = False
+    #: Generation: one initial noise per sample shared by all its windows (not in the original,
+    #: whose windows each draw their own noise, false). With DDIM eta 0 the noise decides which
+    #: plausible reaction a window becomes; sharing it keeps that choice across window borders.
+    shared_noise: bool = False
 
 
 @dataclass

@@ -27,7 +27,7 @@ class BeLFusionMethod(Method):
             DiffusionTrainConfig, "reactdiff.methods.belfusion.stage_diffusion:DiffusionStage", requires="vae",
         ),
     )
-    sampling_options = {"steps": int, "eta": float}
+    sampling_options = {"steps": int, "eta": float, "shared_noise": bool}
     budgets = {
         "tiny": {
             "vae": {"preset": "tiny", "steps": 20, "batch_size": 4, "crop_frames": 100, "val_every": 10, "checkpoint_every": 10},
@@ -88,7 +88,7 @@ class BeLFusionMethod(Method):
         return int(config.diffusion.window)
 
     def sampling_defaults(self, config: ModelConfig) -> dict[str, Any]:
-        return {"steps": config.diffusion.sample_steps, "eta": config.diffusion.eta}
+        return {"steps": config.diffusion.sample_steps, "eta": config.diffusion.eta, "shared_noise": config.diffusion.shared_noise}
 
     def check_sampling(self, config: ModelConfig, options: Mapping[str, Any]) -> dict[str, Any]:
         resolved = super().check_sampling(config, options)
@@ -113,8 +113,8 @@ class BeLFusionMethod(Method):
         parts["total"] = count(model)
         return parts
 
-    def generate(self, model, speaker, num_samples, generator, steps=None, eta=None):
-        return model.sample(speaker["emotion"], num_samples=num_samples, steps=steps, eta=eta, generator=generator)
+    def generate(self, model, speaker, num_samples, generator, steps=None, eta=None, shared_noise=None):
+        return model.sample(speaker["emotion"], num_samples=num_samples, steps=steps, eta=eta, shared_noise=shared_noise, generator=generator)
 
 
 METHOD = BeLFusionMethod()

@@ -128,23 +128,30 @@ class BeLFusionModel(nn.Module):
     # ----- generation ------------------------------------------------------------------------
     @torch.no_grad()
     def sample(self, speaker_emotion: torch.Tensor, num_samples: int = 10, steps: int | None = None, eta: float | None = None,
-               generator: torch.Generator | None = None) -> dict[str, torch.Tensor]:
+               shared_noise: bool | None = None, generator: torch.Generator | None = None) -> dict[str, torch.Tensor]:
         """K listener reactions per speaker: ``{"emotion": (B, K, T, 25), "coeffs_3dmm": (B, K, T, 58)}``.
 
         Every window is an independent DDIM run (initial noise of its own, x0 clamped to [-1, 1]
-        at each step) conditioned on its speaker window (online: the previous one, zeros first)."""
+        at each step) conditioned on its speaker window (online: the previous one, zeros first).
+        ``shared_noise``: the windows of a sample start from one noise draw instead."""
         config = self.config.diffusion
         steps = config.sample_steps if steps is None else steps
         eta = config.eta if eta is None else eta
+        shared_noise = config.shared_noise if shared_noise is None else shared_noise
         if config.online:
             # Shift the speaker right by one window: listener window j sees speaker window j - 1 only.
             speaker_emotion = torch.cat([torch.zeros_like(speaker_emotion[:, : self.window]), speaker_emotion[:, : -self.window]], dim=1)
         cond = self.normalize(self.encode(speaker_emotion))
         batch, num_windows, latent = cond.shape
         cond = cond[:, None].expand(batch, num_samples, num_windows, latent).reshape(-1, latent)
+        x_T = None
+        if shared_noise:
+            # Rows are ordered (speaker, sample, window): one draw per (speaker, sample), repeated over windows.
+            x_T = draw_noise((batch * num_samples, 1, latent), generator, cond.device, cond.dtype)
+            x_T = x_T.expand(-1, num_windows, -1).reshape(-1, latent)
         normalized = ddim_sample(
             lambda x, t, c: self.denoiser(x, t, c), (cond.shape[0], latent), self.schedule, steps=steps, eta=eta, cond=cond,
-            generator=generator, clip_x0=1.0, device=cond.device, dtype=cond.dtype, prediction="x0",
+            generator=generator, clip_x0=1.0, x_T=x_T, device=cond.device, dtype=cond.dtype, prediction="x0",
         )
         decoded = self.decode(self.denormalize(normalized))
         decoded["emotion"] = postprocess_emotion(decoded["emotion"])
