@@ -54,3 +54,15 @@ def test_save_round_trip(tmp_path):
     save_config(config, tmp_path / "config.json")
     assert from_dict(Settings, json.loads((tmp_path / "config.json").read_text())) == config
     assert to_dict(config)["optim"]["milestones"] == [20, 25]
+
+
+def test_a_partial_section_starts_from_the_stage_defaults(tmp_path):
+    """`optim: {weight_decay: 0}` in a stage's YAML keeps that stage's own lr (5e-5 in ReactDiff's
+    stage 2), not OptimConfig's bare default."""
+    from reactdiff.config import load_file
+    from reactdiff.methods.reactdiff.config import DiffusionTrainConfig
+
+    path = tmp_path / "stage.yaml"
+    path.write_text("optim:\n  weight_decay: 0.0\n")
+    config = load_file(DiffusionTrainConfig, path)
+    assert config.optim.lr == DiffusionTrainConfig().optim.lr == 5e-5 and config.optim.weight_decay == 0.0

@@ -106,8 +106,23 @@ def from_dict(cls: type[T], data: dict[str, Any], prefix: str = "") -> T:
             f"unknown config key(s) {', '.join(prefix + k for k in unknown)}; "
             f"valid keys at this level: {', '.join(prefix + k for k in types_by_name)}"
         )
-    kwargs = {name: _coerce(value, types_by_name[name], prefix + name) for name, value in data.items()}
+    defaults = {field.name: field for field in dataclasses.fields(cls)}
+    kwargs = {}
+    for name, value in data.items():
+        field_default = defaults[name].default_factory if defaults[name].default_factory is not dataclasses.MISSING else None
+        if isinstance(value, dict) and _is_dataclass_type(types_by_name[name]) and field_default is not None:
+            # A partial section starts from *this* class's default for the field (e.g. a stage's
+            # own optimiser defaults), not from the nested class's bare defaults.
+            value = _merged(to_dict(field_default()), value)
+        kwargs[name] = _coerce(value, types_by_name[name], prefix + name)
     return cls(**kwargs)
+
+
+def _merged(base: dict[str, Any], update: dict[str, Any]) -> dict[str, Any]:
+    merged = dict(base)
+    for key, value in update.items():
+        merged[key] = _merged(base[key], value) if isinstance(value, dict) and isinstance(base.get(key), dict) else value
+    return merged
 
 
 def to_dict(config: Any) -> dict[str, Any]:
