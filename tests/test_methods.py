@@ -178,6 +178,26 @@ def test_cli_trains_generates_and_evaluates_every_method(name, tmp_path_factory)
     assert main(["evaluate", "--data", str(data), "--predictions", str(predictions), "--protocol", "corrected"]) == 0
     report = json.loads((tmp / "predictions_metrics.json").read_text())
     assert report["results"]["corrected"]["FRDist"] > 0
+    video = tmp / "row0.mp4"
+    assert main(["render", "--predictions", str(predictions), "--data", str(data), "--index", "0", "--out", str(video), "--max_frames", "50"]) == 0
+    assert video.stat().st_size > 0
+
+
+@pytest.mark.parametrize("name", NAMES)
+def test_every_method_reacts_to_a_real_clip(name, trained, video_extras, tmp_path):
+    from pathlib import Path
+
+    from reactdiff.cli import main
+    from reactdiff.predictions import Predictions
+
+    media = Path(__file__).resolve().parents[1].parent / "shared" / "media"
+    out = tmp_path / "react"
+    argv = ["react", str(media / "face_expressive.mp4"), "--audio", str(media / "conversation_16k.wav"),
+            "--checkpoint", str(_final(trained[name], METHODS[name])), "--out", str(out), "--samples", "2"]
+    assert main(argv) == 0
+    predictions = Predictions.load(out / "predictions.npz")
+    assert predictions.emotion.shape[:2] == (1, 2) and predictions.meta["method"] == name
+    assert (out / "reactions.mp4").stat().st_size > 0
 
 
 def _nested(dotted: dict) -> dict:
