@@ -147,12 +147,13 @@ def test_sampling_noise_is_bounded_and_zero_noise_inverts_to_the_mean_reaction()
 def test_training_refuses_a_dataset_without_a_train_appropriateness_matrix(tmp_path):
     from test_train import random_corpus
 
-    from reactdiff.train.run import train_method
+    from reactdiff.methods.regnn.stage import RegnnStage
 
     corpus = random_corpus(tmp_path / "data", pairs={"train": 2, "val": 1, "test": 1})
     (corpus / "neighbour_emotion_train.npy").unlink()
-    with pytest.raises(DataError, match="no appropriateness matrix for train"):
-        train_method("regnn", corpus, tmp_path / "run", settings={"reaction": {"preset": "tiny", "steps": 1, "batch_size": 2, "device": "cpu"}})
+    with pytest.raises(DataError, match="no appropriateness matrix for train") as error:
+        RegnnStage().datasets(_model(), corpus, ("emotion", "3dmm", "mfcc"), 50, torch.device("cpu"))
+    assert "neighbour_emotion_train.npy" in str(error.value)
 
 
 def test_items_hold_every_appropriate_reaction_at_the_speaker_frames(tmp_path):

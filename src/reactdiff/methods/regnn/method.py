@@ -23,7 +23,7 @@ def paper_config() -> ModelConfig:
 
 
 def small_config() -> ModelConfig:
-    """One cross-modal and one self-attention layer (0.43 M parameters) for short CPU runs."""
+    """One cross-modal and one self-attention layer (0.52 M parameters in all) for short CPU runs."""
     return ModelConfig(perceptual=PerceptualConfig(cross_layers=1, self_layers=1))
 
 
@@ -52,8 +52,10 @@ class RegnnMethod(Method):
     sampling_options = {"noise_threshold": float, "iterations": int}
     budgets = {
         "tiny": {"reaction": {"preset": "tiny", "steps": 12, "batch_size": 4, "crop_frames": 50, "val_every": 6, "checkpoint_every": 6, "val_batches": 1}},
-        "demo": {"reaction": {"steps": 300, "batch_size": 32, "crop_frames": 50, "optim.lr": 1e-4}},
-        "long": {"reaction": {"steps": 3000, "batch_size": 64, "crop_frames": 50}},
+        # Demo: the 1+1-layer MulT (2.5x faster steps than the original's 5+5 on the shared CPU) at
+        # lr 3e-4, decayed x0.1 for the last 20% (the original decays after 9% of 10,100 steps).
+        "demo": {"reaction": {"preset": "small", "steps": 500, "batch_size": 32, "crop_frames": 50, "optim.lr": 3e-4, "optim.milestones": (0.8,)}},
+        "long": {"reaction": {"steps": 4000, "batch_size": 32, "crop_frames": 50, "optim.lr": 3e-4, "optim.milestones": (0.8,)}},
     }
 
     @property

@@ -46,5 +46,5 @@ class RegnnStage:
 def audio_statistics(dataset: AppropriateReactions, streams: tuple[str, ...], device: torch.device) -> tuple[torch.Tensor, torch.Tensor]:
     """Per-dimension mean and std of the concatenated ``streams`` over every clip of the split."""
     clips = dataset.pairs.layout.clips(dataset.split)
-    values = torch.cat([torch.cat([dataset.pairs.clip(clip)[name] for name in streams], dim=-1) for clip in clips])
+    values = torch.cat([torch.cat([dataset.clip(clip)[name] for name in streams], dim=-1) for clip in clips])
     return values.mean(dim=0).to(device), values.std(dim=0).to(device)
