@@ -180,3 +180,18 @@ def test_items_hold_every_appropriate_reaction_at_the_speaker_frames(tmp_path):
         assert np.array_equal(item["listener"]["neighbours"][slot].numpy(), expected)
     # A speaker with only its own listener: one real slot, the rest padding.
     assert dataset[1]["listener"]["neighbour_mask"].tolist() == [True, False, False]
+
+
+def test_bad_settings_are_one_line_errors_naming_the_setting():
+    from reactdiff.errors import ConfigError
+    from reactdiff.methods.regnn.method import tiny_config
+
+    config = tiny_config()
+    config.stride = 30
+    with pytest.raises(ConfigError, match="model.stride"):
+        METHOD.validate_config(config)
+    with pytest.raises(ConfigError, match="noise_threshold"):
+        METHOD.check_sampling(tiny_config(), {"noise_threshold": -1.0})
+    assert METHOD.check_sampling(tiny_config(), {"iterations": 3}) == {"noise_threshold": 0.06, "iterations": 3}
+    with pytest.raises(ConfigError, match="model.streams"):
+        METHOD.build(tiny_config(), DIMS, {"emotion": "visual", "3dmm": "visual", "mfcc": "visual"})
