@@ -21,6 +21,7 @@ from reactdiff.errors import ConfigError
 _MODULES = {
     "reactdiff": "reactdiff.methods.reactdiff.method",
     "belfusion": "reactdiff.methods.belfusion.method",
+    "regnn": "reactdiff.methods.regnn.method",
 }
 
 
