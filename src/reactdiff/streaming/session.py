@@ -184,7 +184,7 @@ class _WindowStepper:
         return chunks
 
     def _next_window(self) -> ListenerChunk:
-        from reactdiff.methods.reactdiff.model import postprocess_emotion
+        from reactdiff.methods.outputs import postprocess_emotion
 
         session, options = self.session, self.session.options
         condition = torch.cat(list(self.context), dim=1).unsqueeze(1)  # (1, 1, span * window, latent)

@@ -16,7 +16,7 @@ from reactdiff.diffusion.schedule import NoiseSchedule
 from reactdiff.methods.base import OUTPUT_DIMS
 from reactdiff.methods.belfusion.config import ModelConfig
 from reactdiff.methods.belfusion.networks import EmotionVAE, MLPSkipNet
-from reactdiff.methods.reactdiff.model import postprocess_emotion
+from reactdiff.methods.outputs import postprocess_emotion
 
 
 class BeLFusionModel(nn.Module):

@@ -18,7 +18,7 @@ _LAZY = {
     "DENOISERS": "reactdiff.methods.reactdiff.denoisers",
     "MODEL_PRESETS": "reactdiff.methods.reactdiff.presets",
     "ReactDiffModel": "reactdiff.methods.reactdiff.model",
-    "postprocess_emotion": "reactdiff.methods.reactdiff.model",
+    "postprocess_emotion": "reactdiff.methods.outputs",
 }
 
 

@@ -9,7 +9,6 @@ import torch
 import torch.nn.functional as F
 from torch import nn
 
-from reactdiff.constants import AU_SLICE, EXPRESSION_SLICE, VA_SLICE
 from reactdiff.diffusion.samplers import SAMPLERS, draw_noise
 from reactdiff.diffusion.schedule import NoiseSchedule
 from reactdiff.errors import ConfigError
@@ -17,29 +16,8 @@ from reactdiff.methods.reactdiff.autoencoder import BehaviourAutoencoder
 from reactdiff.methods.reactdiff.condition import ConditionEncoder
 from reactdiff.methods.reactdiff.config import ModelConfig
 from reactdiff.methods.reactdiff.denoisers import DENOISERS
+from reactdiff.methods.outputs import postprocess_emotion
 from reactdiff.methods.reactdiff.latent_stats import LatentStatistics
-
-
-#: Decoder output above which an AU counts as occurring.
-AU_THRESHOLD = 0.5
-
-
-def postprocess_emotion(emotion: torch.Tensor) -> torch.Tensor:
-    """Map raw decoder emotion outputs (..., 25) into the valid ranges of the data contract.
-
-    Training uses L1 on raw outputs (as the reference); at generation AU occurrences become 0/1 by
-    thresholding at 0.5 (the data contract defines them as occurrences, and a reaction whose AU is
-    "0.07 active" all clip long is not a facial behaviour), valence/arousal are clamped to [-1, 1],
-    and expression probabilities clipped at 0 and renormalised to sum to one (uniform where all
-    eight were clipped to zero). ``decode`` still gives the raw outputs.
-    """
-    aus = (emotion[..., AU_SLICE] > AU_THRESHOLD).to(emotion.dtype)
-    valence_arousal = emotion[..., VA_SLICE].clamp(-1, 1)
-    expression = emotion[..., EXPRESSION_SLICE].clamp_min(0)
-    total = expression.sum(-1, keepdim=True)
-    uniform = torch.full_like(expression, 1 / expression.shape[-1])
-    expression = torch.where(total > 0, expression / total.clamp_min(1e-12), uniform)
-    return torch.cat([aus, valence_arousal, expression], dim=-1)
 
 
 @contextlib.contextmanager

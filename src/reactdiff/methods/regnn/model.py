@@ -17,7 +17,7 @@ from torch import nn
 
 from reactdiff.constants import COEFFS_3DMM_DIM, EMOTION_DIM
 from reactdiff.errors import ConfigError
-from reactdiff.methods.reactdiff.model import postprocess_emotion
+from reactdiff.methods.outputs import postprocess_emotion
 from reactdiff.methods.regnn.cognitive import CognitiveProcessor
 from reactdiff.methods.regnn.config import ModelConfig
 from reactdiff.methods.regnn.motor import LipschitzGraph
