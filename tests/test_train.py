@@ -69,6 +69,10 @@ def random_corpus(root: Path, pairs: dict[str, int] | None = None, seed: int = 0
             writer = csv.writer(handle)
             writer.writerow(["", "speaker_path", "listener_path"])
             writer.writerows([(i, s, l) for i, (s, l) in enumerate(rows)])
+        # Appropriateness matrix in evaluation order (pairs, then mirrored): each speaker's own
+        # listener plus the next row's (methods that train on every appropriate reaction read it).
+        size = 2 * count
+        np.save(root / f"neighbour_emotion_{split}.npy", np.maximum(np.eye(size, dtype=np.int8), np.eye(size, k=1, dtype=np.int8)))
     return root
 
 

@@ -76,6 +76,11 @@ def original_config() -> ReactFaceConfig:
     return ReactFaceConfig(context_frames=0)
 
 
+def small_config() -> ReactFaceConfig:
+    """Half width (F = 64, FFN 128, VAE FFN 256): the CPU demo budget's size."""
+    return ReactFaceConfig(feature_dim=64, ff_dim=128, vae_ff_dim=256)
+
+
 def tiny_config() -> ReactFaceConfig:
     """The smallest useful model: tests, CI and smoke runs."""
     return ReactFaceConfig(feature_dim=16, num_heads=2, ff_dim=32, dropout=0.0, context_frames=64, vae_heads=2,
@@ -83,4 +88,4 @@ def tiny_config() -> ReactFaceConfig:
 
 
 #: name -> function returning a fresh ReactFaceConfig. ReactFace is online in every preset.
-PRESETS = {"default": default_config, "original": original_config, "tiny": tiny_config}
+PRESETS = {"default": default_config, "original": original_config, "small": small_config, "tiny": tiny_config}
