@@ -27,7 +27,7 @@ class ReactFaceMethod(Method):
     budgets = {
         "tiny": {"reaction": {"preset": "tiny", "steps": 6, "batch_size": 2, "crop_frames": 32, "val_every": 3,
                               "checkpoint_every": 3, "val_batches": 1}},
-        "demo": {"reaction": {"preset": "small", "steps": 300, "batch_size": 8, "crop_frames": 64, "optim.lr": 5e-4,
+        "demo": {"reaction": {"preset": "small", "steps": 200, "batch_size": 8, "crop_frames": 64, "optim.lr": 5e-4,
                               "optim.warmup_steps": 20, "val_every": 100, "checkpoint_every": 100}},
         "long": {"reaction": {"preset": "small", "steps": 3000, "batch_size": 8, "crop_frames": 64, "optim.lr": 5e-4,
                               "optim.warmup_steps": 100, "val_every": 500, "checkpoint_every": 500}},
