@@ -22,6 +22,7 @@ _MODULES = {
     "reactdiff": "reactdiff.methods.reactdiff.method",
     "belfusion": "reactdiff.methods.belfusion.method",
     "regnn": "reactdiff.methods.regnn.method",
+    "reactface": "reactdiff.methods.reactface.method",
 }
 
 
