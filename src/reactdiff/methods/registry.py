@@ -20,6 +20,7 @@ from reactdiff.errors import ConfigError
 #: Registry name -> module defining ``METHOD``.
 _MODULES = {
     "reactdiff": "reactdiff.methods.reactdiff.method",
+    "transvae": "reactdiff.methods.transvae.method",
 }
 
 
