@@ -26,8 +26,8 @@ class TransVAEMethod(Method):
     #: original code's default (its README's 1e-5 barely moves in a CPU budget).
     budgets = {
         "tiny": {"vae": _TINY},
-        "demo": {"vae": {"steps": 1500, "optim.lr": 1e-4, "val_every": 500, "checkpoint_every": 500}},
-        "long": {"vae": {"steps": 15000, "optim.lr": 1e-4, "val_every": 1000, "checkpoint_every": 1000}},
+        "demo": {"vae": {"steps": 600, "optim.lr": 1e-4, "val_every": 200, "checkpoint_every": 200}},
+        "long": {"vae": {"steps": 12000, "optim.lr": 1e-4, "val_every": 1000, "checkpoint_every": 1000}},
     }
 
     @property
