@@ -23,6 +23,7 @@ _MODULES = {
     "belfusion": "reactdiff.methods.belfusion.method",
     "regnn": "reactdiff.methods.regnn.method",
     "reactface": "reactdiff.methods.reactface.method",
+    "transvae": "reactdiff.methods.transvae.method",
 }
 
 
