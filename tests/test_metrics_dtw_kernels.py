@@ -53,3 +53,19 @@ def test_min_over_unequal_candidate_sets(frames):
     np.testing.assert_allclose(wavefront, expected, rtol=1e-12)
     np.testing.assert_allclose(compiled, expected, rtol=1e-12)
     assert wavefront[3, 1] == 0.0
+
+
+@pytest.mark.parametrize("frames", [40, 41])
+def test_compiled_kernel_abandons_only_hopeless_candidates(frames):
+    """The CPU kernel returns inf once a lower bound exceeds ``best`` and the exact value otherwise."""
+    from reactdiff.metrics.dtw import _grouped_dtw, _kernel_groups
+
+    rng = np.random.default_rng(frames)
+    query = np.cumsum(rng.normal(size=(frames, 25)), axis=0).astype(np.float32)
+    reference = np.cumsum(rng.normal(size=(frames, 25)), axis=0).astype(np.float32)
+    bounds, weights = _kernel_groups(FRDIST_GROUPS)
+    arguments = (query, reference.T.astype(np.float64, order="C"), bounds, weights)
+    value = grouped_definition(query, reference)
+    assert _grouped_dtw(*arguments, np.inf) == pytest.approx(value, rel=1e-12)
+    assert _grouped_dtw(*arguments, 1.01 * value) == pytest.approx(value, rel=1e-12)
+    assert _grouped_dtw(*arguments, 0.2 * value) == np.inf
