@@ -53,17 +53,18 @@ def grouped_dtw_wavefront(queries: torch.Tensor, references: torch.Tensor, group
     before = torch.full((batch, n_query + 1, n_groups), torch.inf, dtype=torch.float64, device=device)
     before[:, 0] = 0.0  # anti-diagonal -2: the cell (-1, -1)
     last = torch.full_like(before, torch.inf)  # anti-diagonal -1: borders only
+    spare = torch.empty_like(before)  # three buffers in rotation: no allocation per step
     for diagonal in range(n_query + n_ref - 1):
         first, final = max(0, diagonal - n_ref + 1), min(diagonal, n_query - 1)
         offset = n_ref - 1 - diagonal  # reversed reference index of query frame s is offset + s
         difference = queries[:, first : final + 1] - reversed_refs[:, offset + first : offset + final + 1]
-        cost = (difference * difference) @ matrix  # (B, cells, G)
+        cost = difference.square_() @ matrix  # (B, cells, G)
         # up = (s - 1, t) and left = (s, t - 1) lie on the last anti-diagonal, the diagonal step (s - 1, t - 1)
         # on the one before; positions s and s + 1 of the position-s+1 indexing.
         step = torch.minimum(torch.minimum(last[:, first : final + 1], last[:, first + 1 : final + 2]), before[:, first : final + 1])
-        current = torch.full_like(before, torch.inf)
-        current[:, first + 1 : final + 2] = cost + step
-        before, last = last, current
+        current = spare.fill_(torch.inf)
+        torch.add(cost, step, out=current[:, first + 1 : final + 2])
+        spare, before, last = before, last, current
     return (last[:, n_query].sqrt() * weights).sum(dim=1)
 
 
