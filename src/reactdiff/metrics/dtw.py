@@ -7,8 +7,8 @@ float64, as in the official evaluation (tslearn casts its inputs to float64).
 
 FRDist needs, for every reaction ``P[k, i]``, the minimum over the appropriate real reactions
 ``L[j], j in A(k)`` of a weighted sum of three DTWs (AUs, valence/arousal, expressions). The kernel
-computes the three DTWs in one pass over the warping grid and abandons a candidate ``j`` as soon as
-a lower bound on its weighted sum exceeds the best candidate so far. The bound is exact (the
+computes the three DTWs in one pass over the warping grid and abandons a candidate ``j`` once a
+lower bound on its weighted sum (checked every few rows) exceeds the best candidate so far. The bound is exact (the
 accumulated cost only grows along a path, and float rounding is monotone), so the minimum is the
 same number the full computation gives, just found sooner.
 """
@@ -81,8 +81,8 @@ def _grouped_dtw(query, reference, bounds, weights, best):
     """Weighted sum over channel groups of DTW(query[:, group], reference[group, :]).
 
     ``query`` is (T, C) float32, ``reference`` is (C, T') float64 stored channel-major, so that the
-    local costs of a whole grid row are contiguous, vectorisable loops. Returns ``inf`` as soon as
-    the weighted sum is certain to exceed ``best``.
+    local costs of a whole grid row are contiguous, vectorisable loops. Returns ``inf`` once the
+    weighted sum is certain to exceed ``best`` (checked every _BOUND_EVERY row pairs).
 
     The grid is walked two rows at a time with row 1 one column behind row 0: cell (1, t - 1)
     needs (0, t - 1), (0, t - 2) and (1, t - 2), all finished one step earlier. That gives six
