@@ -69,3 +69,21 @@ def test_compiled_kernel_abandons_only_hopeless_candidates(frames):
     assert _grouped_dtw(*arguments, np.inf) == pytest.approx(value, rel=1e-12)
     assert _grouped_dtw(*arguments, 1.01 * value) == pytest.approx(value, rel=1e-12)
     assert _grouped_dtw(*arguments, 0.2 * value) == np.inf
+
+
+def test_min_dtw_device_choice():
+    """"auto" without a GPU runs the CPU kernel; a GPU this machine lacks is a one-line ConfigError."""
+    from reactdiff.errors import ConfigError
+    from reactdiff.metrics import min_dtw
+
+    rng = np.random.default_rng(5)
+    predictions = rng.random((2, 2, 6, 25)).astype(np.float32)
+    listener = rng.random((2, 6, 25)).astype(np.float32)
+    neighbours = np.eye(2)
+    expected = min_dtw(predictions, listener, neighbours, "cpu")
+    if torch.cuda.is_available():
+        np.testing.assert_allclose(min_dtw(predictions, listener, neighbours, "cuda"), expected, rtol=1e-12)
+    else:
+        np.testing.assert_array_equal(min_dtw(predictions, listener, neighbours, "auto"), expected)
+        with pytest.raises(ConfigError, match="device"):
+            min_dtw(predictions, listener, neighbours, "cuda")

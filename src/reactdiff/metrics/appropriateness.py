@@ -10,6 +10,7 @@ from __future__ import annotations
 import numpy as np
 import torch
 
+from reactdiff.device import resolve_device
 from reactdiff.metrics.ccc import channel_stats, ccc_from_moments
 from reactdiff.metrics.dtw import FRDIST_GROUPS, min_grouped_dtw
 from reactdiff.metrics.dtw_wavefront import min_grouped_dtw_wavefront
@@ -70,16 +71,19 @@ def frcorr(predictions, listener, neighbours, protocol: str = "corrected", devic
 
 def min_dtw(predictions, listener, neighbours, device: str = "cpu") -> np.ndarray:
     """(N, K): for every reaction, the smallest grouped DTW distance (AUs / 15 + VA + expressions / 8)
-    to any of its speaker's appropriate reactions. On "cpu" the compiled kernel, parallel over all
-    cores; on a GPU the torch wavefront kernel, batched over pairs (same values to float64 rounding)."""
+    to any of its speaker's appropriate reactions. On a CUDA device ("cuda", or "auto" with a GPU) the
+    torch wavefront kernel, batched over pairs (same values to float64 rounding); otherwise the
+    compiled CPU kernel, parallel over all cores."""
     predictions = check_predictions(predictions)
     if predictions.shape[3] != FRDIST_GROUPS[-1][1]:
         raise ValueError(f"FRDist needs the {FRDIST_GROUPS[-1][1]}-d emotion vector, got {predictions.shape[3]} channels")
     listener = check_sequences(listener, predictions, "listener")
     neighbours = check_neighbours(neighbours, predictions.shape[0])
-    if torch.device(device).type == "cpu":
-        return min_grouped_dtw(predictions, listener, neighbours, FRDIST_GROUPS)
-    return min_grouped_dtw_wavefront(predictions, listener, neighbours, FRDIST_GROUPS, device)
+    device = resolve_device(str(device), "device")
+    # The wavefront computes in float64, which MPS lacks: there the compiled CPU kernel runs.
+    if device.type == "cuda":
+        return min_grouped_dtw_wavefront(predictions, listener, neighbours, FRDIST_GROUPS, device)
+    return min_grouped_dtw(predictions, listener, neighbours, FRDIST_GROUPS)
 
 
 def frdist(predictions, listener, neighbours, device: str = "cpu") -> float:
