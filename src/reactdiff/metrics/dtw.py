@@ -8,9 +8,9 @@ float64, as in the official evaluation (tslearn casts its inputs to float64).
 FRDist needs, for every reaction ``P[k, i]``, the minimum over the appropriate real reactions
 ``L[j], j in A(k)`` of a weighted sum of three DTWs (AUs, valence/arousal, expressions). The kernel
 computes the three DTWs in one pass over the warping grid and abandons a candidate ``j`` once a
-lower bound on its weighted sum (checked every few rows) exceeds the best candidate so far. The bound is exact (the
-accumulated cost only grows along a path, and float rounding is monotone), so the minimum is the
-same number the full computation gives, just found sooner.
+lower bound on its weighted sum (checked every few rows) exceeds the best candidate so far. The
+bound is exact (the accumulated cost only grows along a path, and float rounding is monotone), so
+the minimum is the same number the full computation gives, just found sooner.
 """
 
 from __future__ import annotations
@@ -73,7 +73,8 @@ def _row_min(row, n_ref):
     while t <= n_ref:
         m0 = row[t] if row[t] < m0 else m0
         t += 1
-    return _min3(_min3(m0, m1, m2), m3, m3)
+    smaller = _min3(m0, m1, m2)
+    return m3 if m3 < smaller else smaller
 
 
 @numba.njit(cache=True, nogil=True)
