@@ -2,7 +2,7 @@
 
 Usage: python benchmarks/bench_audio.py [--audio FILE] [--repeats N]
 
-Each stage runs in a fresh Python process so its peak memory (max RSS) is its own. Prints a
+Each stage runs in a fresh Python process so its peak memory (VmHWM, see peak_memory.py) is its own. Prints a
 table: first call (includes imports and, for ``voice``, loading the VAD network), best of
 ``--repeats`` warm calls, seconds of compute per second of audio, speed relative to real time,
 and peak RSS. ``bench_extract.py`` can reuse :func:`benchmark_audio` and :func:`format_table`.
@@ -14,7 +14,6 @@ import argparse
 import json
 import os
 import platform
-import resource
 import subprocess
 import sys
 import tempfile
@@ -26,9 +25,8 @@ DEFAULT_AUDIO = ROOT.parent / "shared" / "media" / "conversation_16k.wav"
 STAGES = ("decode", "mfcc", "mfcc78", "voice", "prosody")
 
 
-def _peak_rss_mib() -> float:
-    """Peak resident memory of this process so far (Linux reports KiB)."""
-    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024.0
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+from peak_memory import peak_rss_mib as _peak_rss_mib  # noqa: E402
 
 
 def _measure(stage: str, audio: Path, repeats: int) -> dict:

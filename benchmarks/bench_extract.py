@@ -3,7 +3,7 @@
 Usage: python benchmarks/bench_extract.py [--video FILE] [--audio FILE] [--max-side N]
 
 Every stage runs in a fresh Python process, so its time includes loading its models and its peak
-memory (max RSS) is its own. Video stages on the clip resampled to 25 fps:
+memory (VmHWM, see peak_memory.py) is its own. Video stages on the clip resampled to 25 fps:
 
 - decode: PyAV decoding + 25 fps frame selection + RGB conversion (frames downscaled to --max-side);
 - landmarker: MediaPipe face landmarker (VIDEO mode tracking) on every frame, decode excluded;
@@ -19,7 +19,6 @@ from __future__ import annotations
 import argparse
 import json
 import os
-import resource
 import subprocess
 import sys
 import time
@@ -27,14 +26,11 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 from bench_audio import benchmark_audio, format_table, hardware_line  # noqa: E402
+from peak_memory import peak_rss_mib as _peak_rss_mib  # noqa: E402
 
 ROOT = Path(__file__).resolve().parents[1]
 MEDIA = ROOT.parent / "shared" / "media"
 STAGES = ("decode", "landmarker", "expression", "video streams", "full set")
-
-
-def _peak_rss_mib() -> float:
-    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024.0  # Linux: KiB
 
 
 class Stopwatch:

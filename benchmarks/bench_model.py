@@ -4,7 +4,8 @@ memory. Prints a Markdown table.
     python benchmarks/bench_model.py                 # default preset, GPU if torch sees one
     python benchmarks/bench_model.py --device cpu --preset paper
 
-Every timed case runs in its own subprocess so its peak resident memory (``ru_maxrss``) is its own.
+Every timed case runs in its own subprocess so its peak resident memory (VmHWM, see peak_memory.py)
+is its own; GPU memory (``torch.cuda.max_memory_allocated``) is a separate column.
 Training cases time full optimizer steps (forward, backward, clipping, AdamW, EMA) at the default
 batch size and crop on random tensors shaped like the data (emotion 25, 3DMM 58, MFCC 26 per
 frame); data loading is not included (the store is memory-mapped and cheap next to a step).
@@ -20,11 +21,13 @@ import argparse
 import json
 import os
 import platform
-import resource
 import subprocess
 import sys
 import time
 from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+from peak_memory import peak_rss_mib  # noqa: E402
 
 STREAMS = {"emotion": (25, "visual"), "3dmm": (58, "visual"), "mfcc": (26, "audio")}
 CASES = ("train_autoencoder", "train_diffusion", "generate_1", "generate_16")
@@ -120,21 +123,12 @@ def run_case(case: str, preset: str, device_name: str, repeats: int) -> dict:
         step()
         _sync(device)
         times.append(time.perf_counter() - start)
-    peak_gib = peak_rss_gib()
-    if device.type == "cuda":
-        peak_gib = max(peak_gib, torch.cuda.max_memory_allocated() / 2**30)
-    return {"case": case, "unit": unit, "seconds": float(np.median(times)), "peak_gib": peak_gib, "device": str(device)}
-
-
-def peak_rss_gib() -> float:
-    """This process's peak resident memory. Linux keeps ``ru_maxrss`` across ``exec``, so a case
-    would inherit the parent's peak; the memory map's high-water mark (VmHWM) starts afresh."""
-    status = Path("/proc/self/status")
-    if status.is_file():
-        for line in status.read_text().splitlines():
-            if line.startswith("VmHWM:"):
-                return int(line.split()[1]) / 2**20  # kB
-    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 2**20  # Linux units: KiB
+    # Host and GPU memory are different resources: reported side by side, never as one maximum.
+    gpu_gib = torch.cuda.max_memory_allocated(device) / 2**30 if device.type == "cuda" else None
+    return {
+        "case": case, "unit": unit, "seconds": float(np.median(times)),
+        "host_gib": peak_rss_mib() / 1024, "gpu_gib": gpu_gib, "device": str(device),
+    }
 
 
 def hardware_line(device_name: str) -> str:
@@ -175,17 +169,18 @@ def main() -> int:
     for preset in ("default", "paper"):
         counts = count_parameters(preset)
         print(f"| {preset} | {counts['autoencoder'] / 1e6:.2f} M | {counts['denoiser'] / 1e6:.2f} M | {counts['total'] / 1e6:.2f} M |")
-    print(f"\n| case ({args.preset} preset) | unit | seconds / unit | rate | peak memory (GiB) |")
-    print("|---|---|---:|---:|---:|")
+    print(f"\n| case ({args.preset} preset) | unit | seconds / unit | rate | peak host RSS (GiB) | peak GPU allocated (GiB) |")
+    print("|---|---|---:|---:|---:|---:|")
     for case in args.cases:
         command = [sys.executable, __file__, "--case", case, "--preset", args.preset, "--device", args.device, "--repeats", str(args.repeats)]
         completed = subprocess.run(command, capture_output=True, text=True)
         if completed.returncode != 0:
-            print(f"| {case} | failed: {completed.stderr.strip().splitlines()[-1] if completed.stderr.strip() else completed.returncode} | | | |")
+            print(f"| {case} | failed: {completed.stderr.strip().splitlines()[-1] if completed.stderr.strip() else completed.returncode} | | | | |")
             continue
         result = json.loads(completed.stdout.strip().splitlines()[-1])
         rate = f"{1 / result['seconds']:.2f} steps/s" if case.startswith("train") else f"{10 * (1 if case == 'generate_1' else 16) / result['seconds']:.1f} reactions/s"
-        print(f"| {case} | {result['unit']} | {result['seconds']:.3f} | {rate} | {result['peak_gib']:.2f} |")
+        gpu = "-" if result["gpu_gib"] is None else f"{result['gpu_gib']:.2f}"
+        print(f"| {case} | {result['unit']} | {result['seconds']:.3f} | {rate} | {result['host_gib']:.2f} | {gpu} |")
     return 0
 
 

@@ -16,12 +16,15 @@ import argparse
 import multiprocessing
 import os
 import platform
-import resource
+import sys
 import tempfile
 import time
 from pathlib import Path
 
 import numpy as np
+
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+from peak_memory import peak_rss_mib  # noqa: E402
 
 
 def synthetic_emotion(rng: np.random.Generator, frames: int) -> np.ndarray:
@@ -60,7 +63,7 @@ def run_one(renderer: str, reactions: int, frames: int, faceverse: tuple[str | N
     start = time.perf_counter()
     write_video(out, compose_grid([speaker] + listeners, frames), audio=audio)
     seconds = time.perf_counter() - start
-    peak_mb = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024  # Linux reports KiB
+    peak_mb = peak_rss_mib()  # VmHWM: a spawned child's own peak (ru_maxrss would carry the parent's)
     return {"renderer": renderer, "seconds": seconds, "peak_mb": peak_mb, "file_mb": out.stat().st_size / 1e6}
 
 
@@ -109,7 +112,7 @@ def main() -> None:
     faces = (args.reactions + 1) * args.frames
     print(f"\nrender benchmark: speaker + {args.reactions} listeners, {args.frames} frames "
           f"({args.frames / 25:.0f} s at 25 fps), 256 px panels, H.264 + AAC audio")
-    print("| renderer | seconds | composed frames/s | faces/s | peak RSS (MB) | mp4 (MB) |")
+    print("| renderer | seconds | composed frames/s | faces/s | peak RSS (MiB) | mp4 (MB) |")
     print("|---|---:|---:|---:|---:|---:|")
     for row in rows:
         print(f"| {row['renderer']} | {row['seconds']:.1f} | {args.frames / row['seconds']:.1f} | "

@@ -15,7 +15,7 @@ class EvaluateConfig:
     split: Literal["val", "test"] = "val"
     #: "both" computes the protocol-independent metrics (FRDist above all) once for the two.
     protocol: Literal["official", "corrected", "both"] = "both"
-    #: Torch device of the vectorised metrics: "cpu", "cuda" or "auto" (DTW always runs on the CPU).
+    #: Torch device of the metrics: "cpu", "cuda" or "auto" (on a GPU, FRDist's DTW runs as a batched wavefront kernel).
     device: str = "cpu"
     #: Reactions per speaker that the baselines produce.
     num_samples: int = 10

@@ -10,8 +10,10 @@ from __future__ import annotations
 import numpy as np
 import torch
 
+from reactdiff.device import resolve_device
 from reactdiff.metrics.ccc import channel_stats, ccc_from_moments
 from reactdiff.metrics.dtw import FRDIST_GROUPS, min_grouped_dtw
+from reactdiff.metrics.dtw_wavefront import min_grouped_dtw_wavefront
 from reactdiff.metrics.validation import check_neighbours, check_predictions, check_protocol, check_sequences
 
 #: Speaker rows per torch batch: bounds the gathered (rows, A, T, C) float64 neighbour block.
@@ -67,18 +69,24 @@ def frcorr(predictions, listener, neighbours, protocol: str = "corrected", devic
     return float(best_ccc(predictions, listener, neighbours, protocol, device).sum(axis=1).mean())
 
 
-def min_dtw(predictions, listener, neighbours) -> np.ndarray:
+def min_dtw(predictions, listener, neighbours, device: str = "cpu") -> np.ndarray:
     """(N, K): for every reaction, the smallest grouped DTW distance (AUs / 15 + VA + expressions / 8)
-    to any of its speaker's appropriate reactions. Compiled CPU kernel, parallel over all cores."""
+    to any of its speaker's appropriate reactions. On a CUDA device ("cuda", or "auto" with a GPU) the
+    torch wavefront kernel, batched over pairs (same values to float64 rounding); otherwise the
+    compiled CPU kernel, parallel over all cores."""
     predictions = check_predictions(predictions)
     if predictions.shape[3] != FRDIST_GROUPS[-1][1]:
         raise ValueError(f"FRDist needs the {FRDIST_GROUPS[-1][1]}-d emotion vector, got {predictions.shape[3]} channels")
     listener = check_sequences(listener, predictions, "listener")
     neighbours = check_neighbours(neighbours, predictions.shape[0])
+    device = resolve_device(str(device), "device")
+    # The wavefront computes in float64, which MPS lacks: there the compiled CPU kernel runs.
+    if device.type == "cuda":
+        return min_grouped_dtw_wavefront(predictions, listener, neighbours, FRDIST_GROUPS, device)
     return min_grouped_dtw(predictions, listener, neighbours, FRDIST_GROUPS)
 
 
-def frdist(predictions, listener, neighbours) -> float:
+def frdist(predictions, listener, neighbours, device: str = "cpu") -> float:
     """FRDist (lower is better): mean over speakers of the SUM over the K reactions of the smallest
     grouped DTW to an appropriate real reaction. Divide by K for the per-reaction value."""
-    return float(min_dtw(predictions, listener, neighbours).sum(axis=1).mean())
+    return float(min_dtw(predictions, listener, neighbours, device).sum(axis=1).mean())

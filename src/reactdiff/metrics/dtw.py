@@ -7,10 +7,10 @@ float64, as in the official evaluation (tslearn casts its inputs to float64).
 
 FRDist needs, for every reaction ``P[k, i]``, the minimum over the appropriate real reactions
 ``L[j], j in A(k)`` of a weighted sum of three DTWs (AUs, valence/arousal, expressions). The kernel
-computes the three DTWs in one pass over the warping grid and abandons a candidate ``j`` as soon as
-a lower bound on its weighted sum exceeds the best candidate so far. The bound is exact (the
-accumulated cost only grows along a path, and float rounding is monotone), so the minimum is the
-same number the full computation gives, just found sooner.
+computes the three DTWs in one pass over the warping grid and abandons a candidate ``j`` once a
+lower bound on its weighted sum (checked every few rows) exceeds the best candidate so far. The
+bound is exact (the accumulated cost only grows along a path, and float rounding is monotone), so
+the minimum is the same number the full computation gives, just found sooner.
 """
 
 from __future__ import annotations
@@ -55,13 +55,35 @@ def _min3(a, b, c):
     return smaller if smaller < c else c
 
 
+#: Row pairs between two early-abandoning checks (each check is a pass over three stored rows).
+_BOUND_EVERY = 4
+
+
+@numba.njit(inline="always")
+def _row_min(row, n_ref):
+    """Minimum of row[1 : n_ref + 1] with four independent running minima (a short dependency chain)."""
+    m0 = m1 = m2 = m3 = np.inf
+    t = 1
+    while t + 4 <= n_ref + 1:
+        m0 = row[t] if row[t] < m0 else m0
+        m1 = row[t + 1] if row[t + 1] < m1 else m1
+        m2 = row[t + 2] if row[t + 2] < m2 else m2
+        m3 = row[t + 3] if row[t + 3] < m3 else m3
+        t += 4
+    while t <= n_ref:
+        m0 = row[t] if row[t] < m0 else m0
+        t += 1
+    smaller = _min3(m0, m1, m2)
+    return m3 if m3 < smaller else smaller
+
+
 @numba.njit(cache=True, nogil=True)
 def _grouped_dtw(query, reference, bounds, weights, best):
     """Weighted sum over channel groups of DTW(query[:, group], reference[group, :]).
 
     ``query`` is (T, C) float32, ``reference`` is (C, T') float64 stored channel-major, so that the
-    local costs of a whole grid row are contiguous, vectorisable loops. Returns ``inf`` as soon as
-    the weighted sum is certain to exceed ``best``.
+    local costs of a whole grid row are contiguous, vectorisable loops. Returns ``inf`` once the
+    weighted sum is certain to exceed ``best`` (checked every _BOUND_EVERY row pairs).
 
     The grid is walked two rows at a time with row 1 one column behind row 0: cell (1, t - 1)
     needs (0, t - 1), (0, t - 2) and (1, t - 2), all finished one step earlier. That gives six
@@ -104,11 +126,10 @@ def _grouped_dtw(query, reference, bounds, weights, best):
         above0, above1, above2 = above[0], above[1], above[2]
         cost00, cost01, cost02 = cost[0, 0], cost[0, 1], cost[0, 2]
         cost10, cost11, cost12 = cost[1, 0], cost[1, 1], cost[1, 2]
-        # Latest and previous value of row 0, latest of row 1, and the row minima, per group.
+        # Latest and previous value of row 0 and latest of row 1, per group.
         last00 = last01 = last02 = np.inf
         before00 = before01 = before02 = np.inf
         last10 = last11 = last12 = np.inf
-        min00 = min01 = min02 = min10 = min11 = min12 = np.inf
         for t in range(n_ref + 1):
             # Row 1, column t - 1: up = row 0 at t - 1, diagonal = row 0 at t - 2, left = row 1 at t - 2.
             new10 = cost10[t] + _min3(last00, before00, last10)
@@ -123,24 +144,22 @@ def _grouped_dtw(query, reference, bounds, weights, best):
             before00, before01, before02 = last00, last01, last02
             last00, last01, last02 = new00, new01, new02
             last10, last11, last12 = new10, new11, new12
-            min00 = new00 if new00 < min00 else min00
-            min01 = new01 if new01 < min01 else min01
-            min02 = new02 if new02 < min02 else min02
-            min10 = new10 if new10 < min10 else min10
-            min11 = new11 if new11 < min11 else min11
-            min12 = new12 if new12 < min12 else min12
-        if pair:
-            final0, final1, final2 = last10, last11, last12
-            low0, low1, low2 = min10, min11, min12
-        else:
-            # Row 0 ended at column n_ref - 1 one step before the +inf pad.
+        if not pair:
+            # An odd last row: row 0 ended at column n_ref - 1 one step before the +inf pad.
             final0, final1, final2 = before00, before01, before02
-            low0, low1, low2 = min00, min01, min02
-        # Every warping path crosses the last row walked, so each group's final cost is at least that
-        # row's minimum (the accumulated cost only grows along a path; float rounding is monotone).
-        bound = weights[0] * math.sqrt(low0) + weights[1] * math.sqrt(low1) + weights[2] * math.sqrt(low2)
-        if bound > best:
-            return np.inf
+            break
+        final0, final1, final2 = last10, last11, last12
+        # Every warping path crosses row 1, so each group's final cost is at least that row's minimum
+        # (the accumulated cost only grows along a path; float rounding is monotone). The minima are
+        # a separate pass over the stored row, every _BOUND_EVERY row pairs, to keep the walk short.
+        if best < np.inf and (s // 2) % _BOUND_EVERY == _BOUND_EVERY - 1:
+            bound = (
+                weights[0] * math.sqrt(_row_min(above0, n_ref))
+                + weights[1] * math.sqrt(_row_min(above1, n_ref))
+                + weights[2] * math.sqrt(_row_min(above2, n_ref))
+            )
+            if bound > best:
+                return np.inf
     return weights[0] * math.sqrt(final0) + weights[1] * math.sqrt(final1) + weights[2] * math.sqrt(final2)
 
 

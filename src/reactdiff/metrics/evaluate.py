@@ -68,7 +68,7 @@ def evaluate_protocols(
         listener_3dmm = check_sequences(listener_3dmm, coeffs_3dmm, "listener_3dmm")
 
     reactions = predictions.shape[1]
-    dtw_sums = min_dtw(predictions, listener, neighbours).sum(axis=1)
+    dtw_sums = min_dtw(predictions, listener, neighbours, device).sum(axis=1)
     shared = {
         "FRDist": float(dtw_sums.mean()),
         "FRDist_per_reaction": float(dtw_sums.mean() / reactions),
@@ -121,8 +121,8 @@ def evaluate(
 
     Returns a flat dict: metric name -> value, plus ``protocol`` and ``notes`` (what the protocol
     means). With ``coeffs_3dmm`` (N, K, T, 58) and ``listener_3dmm`` (N, T, 58) it adds the 3DMM
-    Frechet distances. ``device`` runs the torch parts on "cpu", "cuda" or "auto"; DTW (FRDist) always
-    runs in the compiled CPU kernel.
+    Frechet distances. ``device`` runs the metrics on "cpu", "cuda" or "auto"; FRDist's DTW runs in the
+    compiled CPU kernel on "cpu" and in the torch wavefront kernel on a GPU.
     """
     return evaluate_protocols(
         predictions, listener, speaker, neighbours, (protocol,), coeffs_3dmm, listener_3dmm, device

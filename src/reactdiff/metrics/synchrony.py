@@ -136,10 +136,10 @@ def frsyn(
     ``official`` (the published number), all K for ``corrected``. Under ``corrected``, reactions with
     no usable lag are left out (count them with ``tlcc_offsets``); NaN if none is usable.
     """
-    offsets = tlcc_offsets(predictions, speaker, protocol, device)
     if all_reactions is None:
         all_reactions = protocol == "corrected"
-    if not all_reactions:
-        offsets = offsets[:, :1]
+    predictions = check_predictions(predictions)
+    # The first reaction alone needs a K-th of the work.
+    offsets = tlcc_offsets(predictions if all_reactions else predictions[:, :1], speaker, protocol, device)
     usable = offsets[~np.isnan(offsets)]
     return float(usable.mean()) if usable.size else float("nan")

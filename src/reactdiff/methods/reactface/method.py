@@ -93,7 +93,7 @@ class ReactFaceMethod(Method):
         return parts
 
     def generate(self, model, speaker, num_samples, generator, momentum=None):
-        from reactdiff.methods.reactdiff.model import postprocess_emotion
+        from reactdiff.methods.outputs import postprocess_emotion
 
         out = model.react(speaker, generator, num_samples=num_samples, momentum=momentum)
         batch = next(iter(speaker.values())).shape[0]

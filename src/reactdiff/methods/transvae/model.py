@@ -20,7 +20,7 @@ from torch.nn import functional as F
 
 from reactdiff.constants import COEFFS_3DMM_DIM, EMOTION_DIM, EXPRESSION_COEFFS_SLICE
 from reactdiff.errors import ConfigError
-from reactdiff.methods.reactdiff.model import postprocess_emotion
+from reactdiff.methods.outputs import postprocess_emotion
 from reactdiff.methods.transvae.config import ModelConfig
 from reactdiff.nn.layers import sinusoidal_embedding
 
