@@ -127,3 +127,19 @@ def test_a_refused_resume_leaves_the_saved_settings_alone(data, trained, tmp_pat
     assert main(["train", "reactdiff", "autoencoder", "--data", str(data), "--out", str(run), "--model.autoencoder.latent_dim", "16", "--device", "cpu"]) == 2
     _one_line_error(capsys, "other model settings")
     assert (run / "train_config.json").read_text() == before
+
+
+def test_react_warns_when_the_audio_is_much_shorter_than_the_video(tmp_path):
+    from pathlib import Path
+
+    import numpy as np
+    import soundfile
+
+    from reactdiff.react import _audio_warnings
+
+    media = Path(__file__).resolve().parents[1].parent / "shared" / "media"
+    short = tmp_path / "short.wav"
+    soundfile.write(str(short), np.full(16000, 0.01, np.float32), 16000)
+    (warning,) = _audio_warnings(media / "face_expressive.mp4", short)
+    assert "short.wav: audio is 1.00 s" in warning and "19.68 s" in warning
+    assert _audio_warnings(media / "face_expressive.mp4", media / "conversation_16k.wav") == []

@@ -4,6 +4,7 @@ checkpoint."""
 
 from __future__ import annotations
 
+import sys
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -45,6 +46,9 @@ def react(video: str | Path, checkpoint: str | Path, out: str | Path, audio: str
     out = Path(out)
     model = ReactionModel.from_checkpoint(checkpoint, device=config.device)
     sampling = model.sampling(steps=config.steps)
+    warnings = _audio_warnings(video, audio)
+    for warning in warnings:
+        print(f"WARNING: {warning}", file=sys.stderr)
     streams = extract(video, audio_path=audio, streams=model.stream_names)
     num_frames = min(len(values) for values in streams.values())
     speaker = {name: np.asarray(values[:num_frames], dtype=np.float32) for name, values in streams.items()}
@@ -55,7 +59,7 @@ def react(video: str | Path, checkpoint: str | Path, out: str | Path, audio: str
         speaker_path=[str(video)],
         listener_path=["generated"],
         meta={"method": model.name, "checkpoint": str(checkpoint), "video": str(video), "audio": str(audio) if audio else None,
-              "samples": config.samples, **sampling, "seed": config.seed},
+              "samples": config.samples, **sampling, "seed": config.seed, "warnings": warnings},
     )
     paths = {"predictions": out / "predictions.npz"}
     predictions.save(paths["predictions"])
@@ -64,3 +68,17 @@ def react(video: str | Path, checkpoint: str | Path, out: str | Path, audio: str
 
         paths["video"] = render_row(paths["predictions"], 0, out / "reactions.mp4", speaker_video=video, audio=audio)
     return paths
+
+
+def _audio_warnings(video: str | Path, audio: str | Path | None) -> list[str]:
+    """A warning when the speaker's audio is much shorter than the video (its MFCCs would be
+    padded silence for the rest of the clip, and the listener would react to nothing)."""
+    if audio is None:
+        return []
+    from reactdiff.data.wav import shortfall_problem
+    from reactdiff.features.audio import load_audio
+    from reactdiff.features.extract import clip_frames
+
+    samples, rate = load_audio(audio, sample_rate=16000)
+    problem = shortfall_problem(len(samples), rate, clip_frames(video))
+    return [f"{audio}: {problem}"] if problem else []
