@@ -94,13 +94,9 @@ def benchmark_audio(audio: Path = DEFAULT_AUDIO, repeats: int = 3, stages: tuple
 
 def hardware_line() -> str:
     """CPU model, core count and library versions, so tables from different machines are not mixed."""
-    model = platform.processor() or "unknown CPU"
-    cpuinfo = Path("/proc/cpuinfo")
-    if cpuinfo.exists():
-        for line in cpuinfo.read_text().splitlines():
-            if line.startswith("model name"):
-                model = line.split(":", 1)[1].strip()
-                break
+    from reactdiff.hardware import cpu_model
+
+    model = cpu_model()
     import numpy
     import torch
 

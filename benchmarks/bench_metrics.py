@@ -25,7 +25,6 @@ from __future__ import annotations
 import argparse
 import multiprocessing
 import os
-import platform
 import resource
 import sys
 import time
@@ -400,11 +399,9 @@ def main() -> int:
 
 
 def cpu_name() -> str:
-    with open("/proc/cpuinfo") as info:
-        for line in info:
-            if line.startswith("model name"):
-                return line.split(":", 1)[1].strip()
-    return platform.machine()
+    from reactdiff.hardware import cpu_model
+
+    return cpu_model()
 
 
 if __name__ == "__main__":

@@ -137,11 +137,9 @@ def hardware_line(device_name: str) -> str:
     from reactdiff.device import resolve_device
 
     device = resolve_device(device_name)
-    cpu = platform.processor() or platform.machine()
-    cpuinfo = Path("/proc/cpuinfo")
-    if cpuinfo.is_file():
-        names = [line.split(":", 1)[1].strip() for line in cpuinfo.read_text().splitlines() if line.startswith("model name")]
-        cpu = names[0] if names else cpu
+    from reactdiff.hardware import cpu_model
+
+    cpu = cpu_model()
     line = (
         f"{platform.system()}, {cpu}, {os.cpu_count()} cores, load average {os.getloadavg()[0]:.1f}, "
         f"{torch.get_num_threads()} torch threads, torch {torch.__version__}, python {platform.python_version()}"

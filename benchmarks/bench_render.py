@@ -68,14 +68,9 @@ def run_one(renderer: str, reactions: int, frames: int, faceverse: tuple[str | N
 
 
 def hardware_line() -> str:
-    cpu = platform.processor() or "unknown CPU"
-    try:
-        for line in Path("/proc/cpuinfo").read_text().splitlines():
-            if line.startswith("model name"):
-                cpu = line.split(":", 1)[1].strip()
-                break
-    except OSError:
-        pass
+    from reactdiff.hardware import cpu_model
+
+    cpu = cpu_model()
     memory_gb = os.sysconf("SC_PAGE_SIZE") * os.sysconf("SC_PHYS_PAGES") / 2**30
     import av
     import PIL

@@ -28,7 +28,6 @@ from __future__ import annotations
 
 import argparse
 import os
-import platform
 import time
 from pathlib import Path
 
@@ -41,13 +40,9 @@ FPS = 25
 def hardware_line() -> str:
     import torch
 
-    model = platform.processor() or "unknown CPU"
-    cpuinfo = Path("/proc/cpuinfo")
-    if cpuinfo.exists():
-        for line in cpuinfo.read_text().splitlines():
-            if line.startswith("model name"):
-                model = line.split(":", 1)[1].strip()
-                break
+    from reactdiff.hardware import cpu_model
+
+    model = cpu_model()
     load = os.getloadavg()[0] if hasattr(os, "getloadavg") else float("nan")
     return (f"hardware: {model}, {os.cpu_count()} logical cores, no GPU used, torch {torch.__version__} "
             f"({torch.get_num_threads()} threads), load average {load:.1f} at the end (a machine shared with other jobs "

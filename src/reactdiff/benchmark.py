@@ -14,7 +14,6 @@ speaker (``mime``) and the oracle each method closes on FRDist.
 
 from __future__ import annotations
 
-import platform
 import time
 from dataclasses import dataclass
 from pathlib import Path
@@ -23,6 +22,7 @@ from typing import Any
 import numpy as np
 
 from reactdiff.errors import ConfigError
+from reactdiff.hardware import hardware
 from reactdiff.io import load_json, save_json, save_text
 
 #: Metrics summarised per protocol (all of them go to benchmark.json).
@@ -71,23 +71,6 @@ class BenchmarkConfig:
     @property
     def training_seeds(self) -> int:
         return self.train_seeds if self.train_seeds is not None else (2 if self.budget == "long" else 1)
-
-
-def hardware() -> str:
-    import os
-
-    import torch
-
-    cpu = platform.processor() or platform.machine()
-    try:
-        for line in Path("/proc/cpuinfo").read_text().splitlines():
-            if line.startswith("model name"):
-                cpu = line.split(":", 1)[1].strip()
-                break
-    except OSError:
-        pass
-    gpu = f", GPU {torch.cuda.get_device_name(0)}" if torch.cuda.is_available() else ", no GPU"
-    return f"{cpu}, {os.cpu_count()} cores{gpu}, torch {torch.__version__}, {platform.python_implementation()} {platform.python_version()}"
 
 
 class Benchmark:

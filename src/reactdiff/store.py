@@ -22,14 +22,15 @@ import hashlib
 import json
 import os
 import re
-from dataclasses import asdict, dataclass
+from dataclasses import asdict
 from pathlib import Path
 
 import numpy as np
 
 from reactdiff.errors import DataError
 from reactdiff.io import load_json, save_json, save_npy
-from reactdiff.streams import KINDS, StreamInfo  # noqa: F401  (re-exported: the store's record type)
+from reactdiff.streams import StreamInfo  # noqa: F401  (re-exported: the store's record type)
+
 
 class FeatureStore:
     """Named, typed per-clip feature streams in a folder (see module docstring)."""
