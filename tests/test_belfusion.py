@@ -60,7 +60,8 @@ def test_shared_noise_starts_every_window_of_a_sample_from_one_draw():
     for shared in (True, False):
         out = model.sample(speaker, num_samples=2, shared_noise=shared, generator=torch.Generator().manual_seed(0))["coeffs_3dmm"]
         windows = out.reshape(1, 2, 3, 50, 58)
-        assert torch.equal(windows[:, :, 0], windows[:, :, 2]) == shared
+        # Equal up to float rounding: the same window at another batch position may round differently.
+        assert torch.allclose(windows[:, :, 0], windows[:, :, 2], atol=1e-5, rtol=0) == shared
         assert not torch.equal(windows[:, 0], windows[:, 1])  # samples still differ
 
 
