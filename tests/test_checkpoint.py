@@ -140,3 +140,59 @@ def test_resume_continues_exactly(tmp_path, monkeypatch, stage):
     assert state["step"] == 4
     if stage == "autoencoder":
         assert load_checkpoint(tmp_path / "resumed" / "last").manifest["latent_stats"] is True
+
+
+def test_flipped_bytes_in_the_weights_are_refused(tmp_path):
+    save_tiny(tmp_path / "ckpt", tiny_model())
+    weights = tmp_path / "ckpt" / "model.safetensors"
+    data = bytearray(weights.read_bytes())
+    data[-10] ^= 0xFF  # inside the tensor data: safetensors itself would load it
+    weights.write_bytes(bytes(data))
+    with pytest.raises(DataError, match="SHA-256"):
+        ReactionModel.from_checkpoint(tmp_path / "ckpt")
+
+
+@pytest.mark.parametrize("left", ["previous", "staging", "both"])
+def test_a_save_interrupted_between_its_renames_is_recovered(tmp_path, left):
+    """A crash after `last` -> `.last.previous` and before `.last.staging` -> `last` leaves no
+    `last/`: loading adopts the newest complete copy instead of restarting from step 0."""
+    run = tmp_path / "run"
+    save_tiny(run / "last", tiny_model())
+    if left in ("previous", "both"):
+        (run / "last").rename(run / ".last.previous")
+    if left in ("staging", "both"):
+        if left == "staging":
+            (run / "last").rename(run / ".last.staging")
+        else:
+            save_tiny(run / "fresh", tiny_model(seed=1))
+            (run / "fresh").rename(run / ".last.staging")
+    checkpoint = load_checkpoint(run)
+    assert checkpoint.directory == run / "last" and (run / "last" / "checkpoint.json").is_file()
+    if left == "both":  # the staged copy is the newer one
+        assert not (run / ".last.staging").exists() and (run / ".last.previous").exists()
+
+
+def test_malformed_manifests_and_training_states_are_one_line_errors(tmp_path):
+    save_tiny(tmp_path / "ckpt", tiny_model())
+    manifest_path = tmp_path / "ckpt" / "checkpoint.json"
+    manifest = json.loads(manifest_path.read_text())
+    manifest_path.write_text(json.dumps(dict(manifest, version="2")))
+    with pytest.raises(DataError, match="'version' must be an integer"):
+        load_checkpoint(tmp_path / "ckpt")
+    manifest_path.write_text(json.dumps(manifest))
+
+
+def test_resume_without_rng_state_is_refused(tmp_path):
+    data = random_corpus(tmp_path / "data", pairs={"train": 2, "val": 1})
+    config = tiny_train_config(steps=2, val_every=2)
+    train(METHOD, AutoencoderStage(), config, data, tmp_path / "run")
+    state_path = tmp_path / "run" / "last" / "training_state.json"
+    state = json.loads(state_path.read_text())
+    del state["rng"]
+    state_path.write_text(json.dumps(state))
+    manifest_path = tmp_path / "run" / "last" / "checkpoint.json"
+    manifest = json.loads(manifest_path.read_text())
+    del manifest["sha256"]["training_state.json"]  # an edit that keeps the hash check quiet
+    manifest_path.write_text(json.dumps(manifest))
+    with pytest.raises(DataError, match="missing rng"):
+        train(METHOD, AutoencoderStage(), tiny_train_config(steps=4, val_every=2), data, tmp_path / "run", resume=True)

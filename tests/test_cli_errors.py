@@ -143,3 +143,14 @@ def test_react_warns_when_the_audio_is_much_shorter_than_the_video(tmp_path):
     (warning,) = _audio_warnings(media / "face_expressive.mp4", short)
     assert "short.wav: audio is 1.00 s" in warning and "19.68 s" in warning
     assert _audio_warnings(media / "face_expressive.mp4", media / "conversation_16k.wav") == []
+
+
+@pytest.mark.parametrize("flags, needle", [(["--samples", "0"], "samples"), (["--steps", "0"], "steps"), (["--steps", "999"], "--steps")])
+def test_react_refuses_bad_settings_before_extracting(trained, tmp_path, capsys, flags, needle):
+    from pathlib import Path
+
+    media = Path(__file__).resolve().parents[1].parent / "shared" / "media"
+    out = tmp_path / "react"
+    assert main(["react", str(media / "face_expressive.mp4"), "--checkpoint", str(trained / "dm"), "--out", str(out), *flags]) == 2
+    _one_line_error(capsys, needle)
+    assert not out.exists()
