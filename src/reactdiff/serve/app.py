@@ -14,6 +14,7 @@ arrive, up to the size limit, then written into the job's folder). More live ses
 from __future__ import annotations
 
 import asyncio
+import concurrent.futures
 import json
 import threading
 from pathlib import Path
@@ -147,14 +148,18 @@ def create_app(model, workdir: str | Path, *, max_live: int = 1, max_upload_mb: 
             await websocket.close(code=1013)
             return
         worker = None
+        # One thread per live session: MediaPipe's landmarker is created, used and closed on the
+        # same thread (handing it between pool threads crashed inside its C code).
+        thread = concurrent.futures.ThreadPoolExecutor(max_workers=1, thread_name_prefix="live-session")
+        loop = asyncio.get_running_loop()
         try:
-            worker = await asyncio.to_thread(LiveWorker, model)
+            worker = await loop.run_in_executor(thread, LiveWorker, model)
             await websocket.send_text(json.dumps({"type": "ready", "method": model.name, "window_frames": worker.session.window,
                                                   "fps": 25}))
             while True:
                 message = await websocket.receive_bytes()
                 try:
-                    replies = await asyncio.to_thread(worker.handle, message)
+                    replies = await loop.run_in_executor(thread, worker.handle, message)
                 except ReactDiffError as exc:
                     await websocket.send_text(json.dumps({"type": "error", "message": str(exc)}))
                     await websocket.close(code=1003)
@@ -168,7 +173,8 @@ def create_app(model, workdir: str | Path, *, max_live: int = 1, max_upload_mb: 
             await websocket.close(code=1011)
         finally:
             if worker is not None:
-                worker.close()
+                thread.submit(worker.close)  # on the session's thread, after its last frame; not awaited (we may be cancelled)
+            thread.shutdown(wait=False)
             with live_lock:
                 live_count[0] -= 1
 
