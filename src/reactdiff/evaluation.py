@@ -71,20 +71,19 @@ def evaluate_split(data: str | Path, split: str = "val", *, predictions: Mapping
     pairs = layout.eval_order(split)
     started = time.perf_counter()
 
-    runs: dict[str, Callable[[], Predictions]] = {}
-    with_3dmm = None
+    loaded: dict[str, Predictions] = {}
     for name, item in (predictions or {}).items():
-        loaded = item if isinstance(item, Predictions) else Predictions.load(item)
-        check_row_order(loaded, pairs, item if not isinstance(item, Predictions) else name, split)
-        with_3dmm = bool(with_3dmm or loaded.coeffs_3dmm is not None)
-        runs[name] = (lambda value: lambda: value)(loaded)
+        loaded[name] = item if isinstance(item, Predictions) else Predictions.load(item)
+        check_row_order(loaded[name], pairs, item if not isinstance(item, Predictions) else name, split)
+    with_3dmm = any(run.coeffs_3dmm is not None for run in loaded.values()) if loaded else None
     inputs = load_baseline_inputs(data, split, with_3dmm=with_3dmm)
     frames = inputs.listener["emotion"].shape[1]
     out_of_range = []
-    for name, build in runs.items():
-        if build().emotion.shape[2] != frames:
-            raise DataError(name, f"{build().emotion.shape[2]} frames per reaction, the ground truth has {frames}")
-        out_of_range += [f"{name}: predictions out of range: {warning}" for warning in range_warnings(build(), inputs.listener.get("3dmm"))]
+    for name, run in loaded.items():
+        if run.emotion.shape[2] != frames:
+            raise DataError(name, f"{run.emotion.shape[2]} frames per reaction, the ground truth has {frames}")
+        out_of_range += [f"{name}: predictions out of range: {warning}" for warning in range_warnings(run, inputs.listener.get("3dmm"))]
+    runs: dict[str, Callable[[], Predictions]] = {name: (lambda run: lambda: run)(run) for name, run in loaded.items()}
     # Baselines are built one at a time inside the loop below: five test-size baselines would not fit in memory at once.
     runs.update({name: partial(make_baseline, name, inputs, num_samples, seed) for name in baselines})
 
