@@ -12,13 +12,14 @@ Causal by construction: only checkpoints whose method says they are online are a
 online listener frame depends on speaker frames before it only), so a listener frame can be
 emitted once the speaker frames it depends on have arrived.
 
-ReactDiff runs window by window with carried state: the raw speaker latents of the last
-``context_windows`` windows and the per-sample initial noise window (``clip_noise``). Listener
-window w depends on speaker windows before w, so it is emitted the moment speaker window w - 1 is
-complete (window 0 at once). With the DDIM sampler at eta 0 (the default) and ``clip_noise``
-(the default), the streamed reactions equal ``ReactionModel.generate`` of the whole clip with the
-same seed (tests/test_streaming.py); with per-step noise (eta > 0, DDPM) or per-window initial
-noise the stream draws its noise window by window: the same distribution, other numbers.
+ReactDiff runs window by window with carried state (the raw speaker latents of the last
+``context_windows`` windows and the per-sample initial noise window), through
+:class:`reactdiff.methods.reactdiff.online.OnlineWindows`, the path offline generation of an
+online checkpoint takes too. Listener window w depends on speaker windows before w, so it is
+emitted the moment speaker window w - 1 is complete (window 0 at once). For one speaker and the
+same seed, the streamed reactions are bit-identical to ``ReactionModel.generate`` of the whole
+clip, with any sampler and eta (tests/test_streaming.py): the benchmark's online numbers are the
+live agent's.
 
 Other online methods run through their ``generate`` on the causal prefix received so far,
 re-generated on every push (the same seed each time): frames 0 .. n - 1 are emitted once n
@@ -29,7 +30,6 @@ methods without a window-level API.
 from __future__ import annotations
 
 import secrets
-from collections import deque
 from dataclasses import dataclass
 from typing import Any, Mapping
 
@@ -136,32 +136,24 @@ def _generator(seed: int | None, device) -> torch.Generator:
 
 
 class _WindowStepper:
-    """ReactDiff: one listener window per completed speaker window, with carried state."""
+    """ReactDiff: one listener window per completed speaker window, with carried state
+    (:class:`reactdiff.methods.reactdiff.online.OnlineWindows`, which offline generation of an
+    online checkpoint runs too)."""
 
     @staticmethod
     def supports(model) -> bool:
-        return all(hasattr(model.model, name) for name in ("sample_windows", "encode", "decode", "condition_span"))
+        return model.name == "reactdiff" and all(hasattr(model.model, name) for name in ("sample_windows", "encode", "decode"))
 
     def __init__(self, session: ReactionSession):
-        from reactdiff.diffusion.samplers import draw_noise
+        from reactdiff.methods.reactdiff.online import OnlineWindows
 
         self.session = session
-        self.net = session.model.model
-        config = self.net.config
-        self.window = int(self.net.window)
         self.device = session.model.device
-        latent = config.autoencoder.latent_dim
-        span = config.diffusion.context_windows
-        # Raw speaker latents of the last ``context_windows`` windows; zeros before the clip, as
-        # ``condition_windows`` pads an online clip.
-        self.context = deque([torch.zeros(1, self.window, latent, device=self.device) for _ in range(span)], maxlen=span)
+        options = session.options
+        self.runner = OnlineWindows(session.model.model, session.num_samples, _generator(session.seed, self.device),
+                                    steps=options["steps"], eta=options["eta"], sampler=options["sampler"])
+        self.window = self.runner.window
         self.buffer = {name: np.zeros((0, dim), np.float32) for name, dim in session.dims.items()}
-        self.generator = _generator(session.seed, self.device)
-        self.x_T = None
-        if config.diffusion.clip_noise:
-            # The clip call's first (and, at eta 0, only) draw: one noise window per sample.
-            self.x_T = draw_noise((1, session.num_samples, 1, self.window, latent), self.generator, self.device, torch.float32)
-        self.windows_out = 0
 
     def first_dependent(self, speaker_frame: int) -> int:
         return (speaker_frame // self.window + 1) * self.window
@@ -172,29 +164,21 @@ class _WindowStepper:
     @torch.no_grad()
     def push(self, arrays: dict[str, np.ndarray]) -> list[ListenerChunk]:
         chunks = []
-        if self.windows_out == 0:
+        if self.runner.windows_out == 0:
             chunks.append(self._next_window())  # window 0 depends on no speaker frame
         self.buffer = {name: np.concatenate([self.buffer[name], value]) for name, value in arrays.items()}
         while len(next(iter(self.buffer.values()))) >= self.window:
             streams = {name: torch.from_numpy(np.ascontiguousarray(value[: self.window]))[None].to(self.device)
                        for name, value in self.buffer.items()}
             self.buffer = {name: value[self.window :] for name, value in self.buffer.items()}
-            self.context.append(self.net.encode(streams))
+            self.runner.push(streams)
             chunks.append(self._next_window())
         return chunks
 
     def _next_window(self) -> ListenerChunk:
-        from reactdiff.methods.outputs import postprocess_emotion
-
-        session, options = self.session, self.session.options
-        condition = torch.cat(list(self.context), dim=1).unsqueeze(1)  # (1, 1, span * window, latent)
-        latent = self.net.sample_windows(condition, session.num_samples, steps=options["steps"], eta=options["eta"],
-                                         sampler=options["sampler"], generator=self.generator, x_T=self.x_T)
-        decoded = self.net.decode(latent.reshape(session.num_samples, self.window, -1))
-        emotion = postprocess_emotion(decoded["emotion"])
-        start = self.windows_out * self.window
-        self.windows_out += 1
-        return ListenerChunk(start, emotion.float().cpu().numpy(), decoded["coeffs_3dmm"].float().cpu().numpy())
+        start = self.runner.windows_out * self.window
+        decoded = self.runner.next_window()
+        return ListenerChunk(start, decoded["emotion"].float().cpu().numpy(), decoded["coeffs_3dmm"].float().cpu().numpy())
 
 
 class _PrefixStepper:

@@ -31,7 +31,10 @@ class ReactDiffMethod(Method):
             DiffusionTrainConfig, "reactdiff.methods.reactdiff.stage_diffusion:DiffusionStage", requires="autoencoder",
         ),
     )
-    sampling_options = {"steps": int, "eta": float, "sampler": str}
+    #: ``batched_windows`` (online checkpoints only): sample every window of a clip in one batched
+    #: call (~30x faster on a CPU for a 10-frame window) instead of window by window as a live
+    #: session does; the numbers then equal the live agent's to ~1e-6, not bit for bit.
+    sampling_options = {"steps": int, "eta": float, "sampler": str, "batched_windows": bool}
     #: Demo: batch 8 x 100-frame crops and lr 5e-4 / 5e-4 so a CPU makes enough steps (stage 2 at
     #: lr 2e-4 / 5e-4 / 1e-3 gave val FRDist 123.7 / 119.3 / 122.3 in 7 minutes, docs/results.md);
     #: the step counts are those of the documented demo run (326 + 4197 steps in 3 + 7 minutes).
@@ -117,7 +120,7 @@ class ReactDiffMethod(Method):
         return int(config.diffusion.window)
 
     def sampling_defaults(self, config: ModelConfig) -> dict[str, Any]:
-        return {"steps": config.diffusion.sample_steps, "eta": config.diffusion.eta, "sampler": "ddim"}
+        return {"steps": config.diffusion.sample_steps, "eta": config.diffusion.eta, "sampler": "ddim", "batched_windows": False}
 
     def check_sampling(self, config: ModelConfig, options: Mapping[str, Any]) -> dict[str, Any]:
         from reactdiff.diffusion.samplers import SAMPLERS
@@ -153,7 +156,12 @@ class ReactDiffMethod(Method):
         parts["total"] = count(model)
         return parts
 
-    def generate(self, model, speaker, num_samples, generator, steps=None, eta=None, sampler="ddim"):
+    def generate(self, model, speaker, num_samples, generator, steps=None, eta=None, sampler="ddim", batched_windows=False):
+        if model.config.diffusion.online and not batched_windows:
+            # Window by window in the live session's shapes, so offline numbers are the live agent's bit for bit.
+            from reactdiff.methods.reactdiff.online import sample_online
+
+            return sample_online(model, speaker, num_samples, generator, steps=steps, eta=eta, sampler=sampler)
         return model.sample(speaker, num_samples=num_samples, steps=steps, eta=eta, sampler=sampler, generator=generator)
 
 
