@@ -45,7 +45,7 @@ def hardware_line() -> str:
     model = cpu_model()
     load = os.getloadavg()[0] if hasattr(os, "getloadavg") else float("nan")
     return (f"hardware: {model}, {os.cpu_count()} logical cores, no GPU used, torch {torch.__version__} "
-            f"({torch.get_num_threads()} threads), load average {load:.1f} at the end (a machine shared with other jobs "
+            f"(torch threads per row), load average {load:.1f} at the end (a machine shared with other jobs "
             f"when this is well above the core count)")
 
 
@@ -129,18 +129,26 @@ def main() -> None:
     parser.add_argument("--audio", type=Path, default=MEDIA / "conversation_16k.wav")
     parser.add_argument("--seconds", type=float, default=10.0)
     parser.add_argument("--samples", type=int, default=1, help="reactions generated per frame (the live page: 1)")
+    parser.add_argument("--threads", type=int, nargs="+", default=[1],
+                        help="torch CPU threads; several values: one set of rows each (reactdiff serve uses 1 by default)")
     args = parser.parse_args()
-    rows = [run(path, args.video, args.audio, args.seconds, args.samples) for path in args.checkpoint]
+    import torch
+
+    rows = []
+    for threads in args.threads:
+        torch.set_num_threads(threads)
+        for path in args.checkpoint:
+            rows.append({**run(path, args.video, args.audio, args.seconds, args.samples), "threads": threads})
     print(f"Live reaction cost per 25 fps frame and end-to-end latency ({rows[0]['frames']} frames of {args.video.name} + "
           f"{args.audio.name}, K = {args.samples}); goals: compute < 40 ms/frame, latency < 500 ms")
     print()
-    print("| checkpoint | window (frames) | clock | features ms/frame | model ms/frame | render ms/frame | compute ms/frame (mean / p95 / max) "
+    print("| checkpoint | window (frames) | torch threads | clock | features ms/frame | model ms/frame | render ms/frame | compute ms/frame (mean / p95 / max) "
           "| latency median ms | latency p95 ms | of which window (median) | of which compute (median / p95) |")
-    print("|---|---|---|---|---|---|---|---|---|---|---|")
+    print("|---|---|---|---|---|---|---|---|---|---|---|---|")
     for row in rows:
         for clock, label in (("wall", "wall (this machine)"), ("cpu", "CPU time (own core)")):
             r = row[clock]
-            print(f"| {row['checkpoint']} | {row['window']} | {label} | {r['features_ms']:.1f} | {r['model_ms']:.1f} | {r['render_ms']:.1f} | "
+            print(f"| {row['checkpoint']} | {row['window']} | {row['threads']} | {label} | {r['features_ms']:.1f} | {r['model_ms']:.1f} | {r['render_ms']:.1f} | "
                   f"{r['total_ms']:.1f} / {r['total_p95_ms']:.1f} / {r['total_max_ms']:.1f} | {r['latency_median_ms']:.0f} | "
                   f"{r['latency_p95_ms']:.0f} | {r['window_median_ms']:.0f} | {r['compute_median_ms']:.0f} / {r['compute_p95_ms']:.0f} |")
     print()

@@ -196,3 +196,18 @@ def test_resume_without_rng_state_is_refused(tmp_path):
     manifest_path.write_text(json.dumps(manifest))
     with pytest.raises(DataError, match="missing rng"):
         train(METHOD, AutoencoderStage(), tiny_train_config(steps=4, val_every=2), data, tmp_path / "run", resume=True)
+
+
+def test_a_whole_method_run_folder_reads_as_its_final_stage(tmp_path):
+    from reactdiff.checkpoint import RUN_RECORD, find_checkpoint
+
+    model = tiny_model().eval()
+    with torch.no_grad():
+        model.set_latent_stats(torch.randn(64, 8))
+    save_tiny(tmp_path / "run" / "diffusion" / "best", model)
+    (tmp_path / "run" / RUN_RECORD).write_text(json.dumps({"method": "reactdiff", "final_stage": "diffusion"}))
+    assert find_checkpoint(tmp_path / "run") == tmp_path / "run" / "diffusion" / "best"
+    assert ReactionModel.from_checkpoint(tmp_path / "run").name == "reactdiff"
+    (tmp_path / "run" / RUN_RECORD).write_text(json.dumps({"final_stage": "../elsewhere"}))
+    with pytest.raises(DataError, match="final_stage"):
+        find_checkpoint(tmp_path / "run")

@@ -136,10 +136,22 @@ def recover(directory: str | Path) -> None:
             return
 
 
+#: Written by ``reactdiff train METHOD`` in the folder of a multi-stage run: names its final stage.
+RUN_RECORD = "run.json"
+
+
 def find_checkpoint(path: str | Path) -> Path:
-    """The checkpoint directory at ``path``: the directory itself, or in a run folder its ``best``
-    checkpoint (else ``last``). Raises DataError naming what is missing."""
+    """The checkpoint directory at ``path``: the directory itself, or in a stage's run folder its
+    ``best`` checkpoint (else ``last``), or in a whole method's run folder (``run.json``) that of
+    its final stage. Raises DataError naming what is missing."""
     path = Path(path)
+    record = path / RUN_RECORD
+    if record.is_file() and not _complete(path):
+        data = load_json(record)
+        final = data.get("final_stage") if isinstance(data, dict) else None
+        if not isinstance(final, str) or not final or "/" in final or final.startswith("."):
+            raise DataError(record, "no valid 'final_stage' (the run's last stage folder)")
+        path = path / final
     for candidate in (path, path / "best", path / "last"):
         if candidate is not path:
             recover(candidate)

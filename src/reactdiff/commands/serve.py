@@ -22,6 +22,9 @@ def register(subparsers) -> None:
     parser.add_argument("--max-upload-mb", type=float, default=50.0, help="largest upload (video + audio), MiB")
     parser.add_argument("--max-clip-seconds", type=float, default=60.0, help="longest uploaded clip")
     parser.add_argument("--device", default="cpu")
+    parser.add_argument("--threads", type=int, default=1,
+                        help="torch CPU threads (default 1: a live window is a handful of rows, where a second thread "
+                        "costs more in synchronisation than it computes, measured by benchmarks/bench_stream.py --threads)")
     parser.set_defaults(func=run)
 
 
@@ -39,8 +42,13 @@ def run(args: argparse.Namespace) -> int:
         raise ConfigError(f"reactdiff serve needs the 'serve' extra ({exc}); run: pip install -e '.[serve]'") from exc
     if args.max_live < 1 or args.max_upload_mb <= 0 or args.max_clip_seconds <= 0:
         raise ConfigError("--max-live, --max-upload-mb and --max-clip-seconds must be positive")
+    if args.threads < 1:
+        raise ConfigError(f"--threads: must be at least 1, got {args.threads}")
     if not 0 < args.port < 65536:
         raise ConfigError(f"--port: must be in 1..65535, got {args.port}")
+    import torch
+
+    torch.set_num_threads(args.threads)
     model = ReactionModel.from_checkpoint(args.checkpoint, device=args.device)
     workdir = args.workdir or Path(tempfile.mkdtemp(prefix="reactdiff-serve-"))
     app = create_app(model, workdir, max_live=args.max_live, max_upload_mb=args.max_upload_mb,

@@ -22,7 +22,8 @@ import yaml
 
 from reactdiff.config import from_dict, load_file, replace
 from reactdiff.errors import ConfigError, DataError
-from reactdiff.io import load_json
+from reactdiff.checkpoint import RUN_RECORD
+from reactdiff.io import load_json, save_json
 from reactdiff.methods.registry import get_method
 
 
@@ -152,4 +153,7 @@ def train_method(method_name: str, data: str | Path, out: str | Path, *,
         stage_settings = {**settings.get(stage.name, {}), **_flatten(sections.get(stage.name) or {}), **(common or {})}
         previous = out / stage.requires if stage.requires else None
         results[stage.name] = train_stage(method.name, stage.name, data, out / stage.name, settings=stage_settings, previous=previous)
+    # Names the final stage, so the run folder itself can be passed wherever a checkpoint is read.
+    save_json(out / RUN_RECORD, {"method": method.name, "stages": [stage.name for stage in method.stages],
+                                 "final_stage": method.stages[-1].name})
     return results
