@@ -286,6 +286,10 @@ def test_index_emulation_mapping():
     np.testing.assert_array_equal(index, np.concatenate([np.arange(400), 1000 + np.arange(400), 2000 + np.arange(400)]))
     index = emulation_index(2005, 1200)  # last piece: 5 frames, then its last frame repeated
     np.testing.assert_array_equal(index[800:], np.concatenate([2000 + np.arange(5), np.full(395, 2004)]))
+    # Where the official segments add up to 317 frames, not 301, the output is still 301 frames; fewer
+    # ground-truth frames than segments (the official code fails) reads the zero padding it would see.
+    assert emulation_index(20000, 301).size == 301
+    assert emulation_index(2, 5000).max() >= 2 and align_ground_truth(gt[:2], 5000).shape == (5000, CHANNELS)
 
 
 def test_resynthesise_zero_expressions_uniform():

@@ -106,7 +106,7 @@ def emulation_index(frames: int, length: int, segment: int = POST_CLIP) -> np.nd
             decoded = (length % piece or piece) if last else piece
             pieces.append(i * segment + np.minimum(np.arange(decoded), encoded - 1))
     index = np.concatenate(pieces)
-    # When P <= (S - 1)^2 (e.g. a 300-frame prediction against a 20000-frame ground truth) the
+    # For some P <= (S - 1)^2 (e.g. a 301-frame prediction against a 20000-frame ground truth: 317) the
     # official segments do not add up to P (its concatenation would have the wrong length); here
     # the output is cut, or extended with its last frame, to P.
     if index.size >= length:
