@@ -182,6 +182,20 @@ def test_buckets_do_not_change_results(items, monkeypatch):
         assert split[name] == pytest.approx(whole[name], rel=1e-12)
 
 
+def test_gpu_dtw_layout_on_cpu_tensors(items, monkeypatch):
+    """The CUDA branch hands the same bucket layout to the torch wavefront; run that kernel on CPU
+    tensors in place of the numba one: same FRDist to float64 rounding."""
+    from reactdiff.metrics.dtw_wavefront import min_grouped_dtw_wavefront
+
+    predictions, appropriate, speaker = items
+    expected = evaluate_react2025(predictions, appropriate, speaker)["FRDist"]
+    monkeypatch.setattr(
+        react2025_module, "min_grouped_dtw",
+        lambda block, refs, candidates, groups: min_grouped_dtw_wavefront(block, refs, candidates, groups, "cpu"),
+    )
+    assert evaluate_react2025(predictions, appropriate, speaker)["FRDist"] == pytest.approx(expected, rel=1e-12)
+
+
 def test_constant_channel_scores_zero_in_frc():
     """Ground truth copied as every prediction: each non-constant channel has CCC ~1, the constant AU 0
     channel scores 0, so FRC = K * (channels - constant) / 25, not K."""
