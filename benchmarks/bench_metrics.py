@@ -3,6 +3,8 @@
     python benchmarks/bench_metrics.py                                  # comparison at N = 60, then N = 200 and 1614
     python benchmarks/bench_metrics.py --sizes 1614 --skip-official     # the suite at the REACT 2024 test size
     python benchmarks/bench_metrics.py --sizes 100 400 --device cuda
+    python benchmarks/bench_metrics.py --protocol react2025             # REACT 2025: 60 items of 300..3000 frames
+    python benchmarks/bench_metrics.py --protocol react2025 --react-items 8 --react-frames 300 1000
 
 Inputs are synthetic but shaped like REACT emotion: binary AUs (some never firing), smooth valence
 and arousal in [-1, 1], expression probabilities from a softmax, K = 10 reactions of T = 750 frames,
@@ -343,6 +345,12 @@ def main() -> int:
     parser.add_argument("--skip-official", action="store_true", help="do not run the official-style comparison")
     parser.add_argument("--compare-rows", type=int, default=60, help="N of the official-style comparison")
     parser.add_argument("--compare-appropriate", type=int, default=5, help="appropriate reactions per row there")
+    parser.add_argument("--protocol", choices=("2024", "react2025"), default="2024",
+                        help="2024: the stacked official/corrected suite; react2025: evaluate_react2025 on mixed lengths")
+    parser.add_argument("--react-items", type=int, default=60, help="react2025: number of items N")
+    parser.add_argument("--react-frames", type=int, nargs=2, default=[300, 3000], metavar=("MIN", "MAX"),
+                        help="react2025: item lengths drawn uniformly in [MIN, MAX]")
+    parser.add_argument("--react-truths", type=int, default=10, help="react2025: ground truths per item (G)")
     args = parser.parse_args()
 
     import numba
@@ -362,6 +370,9 @@ def main() -> int:
     # Compile the DTW kernel once, outside the timings.
     warm = make_inputs(2, 2, 20, 2)
     min_dtw(warm[0], warm[1], warm[3], device)
+
+    if args.protocol == "react2025":
+        return bench_react2025(args, device)
 
     if not args.skip_official:
         compare_with_official(args, device)
@@ -395,6 +406,36 @@ def main() -> int:
         cells = " | ".join(f"{timings[name]:.2f}" for name in names)
         # One row as soon as its size is done: a long run still reports the sizes it finished.
         print(f"| {n} | {int(neighbours.sum())} | {cells} | {total:.1f} | {peak_host_gib():.2f} | {gpu_peak} |", flush=True)
+    return 0
+
+
+def bench_react2025(args, device: str) -> int:
+    """evaluate_react2025 on N items of mixed length: K predictions and a speaker of the item's length,
+    G ground truths of independent lengths in the same range (the paired one first, same length)."""
+    from reactdiff.metrics import evaluate_react2025
+
+    rng = np.random.default_rng(0)
+    low, high = args.react_frames
+    lengths = rng.integers(low, high + 1, size=args.react_items)
+    predictions = [emotion_like(rng, (args.reactions,), int(length)) for length in lengths]
+    speaker = [emotion_like(rng, (), int(length)) for length in lengths]
+    appropriate = [
+        [emotion_like(rng, (), int(length))]
+        + [emotion_like(rng, (), int(other)) for other in rng.integers(low, high + 1, size=args.react_truths - 1)]
+        for length in lengths
+    ]
+    gpu = device.startswith("cuda")
+    if gpu:
+        torch.cuda.reset_peak_memory_stats()
+    seconds, scores = timed(evaluate_react2025, predictions, appropriate, speaker, device=device)
+    gpu_peak = f"{torch.cuda.max_memory_allocated() / 2**30:.2f}" if gpu else "-"
+    print()
+    print(f"react2025: N = {args.react_items} items of {low}..{high} frames (sum {int(lengths.sum())}), "
+          f"K = {args.reactions}, G = {args.react_truths}, alignment {scores['alignment']}")
+    print("| total s | peak host RSS GiB | peak GPU GiB | FRCorr | FRDist | FRDiv | FRVar | FRSyn |")
+    print("|---|---|---|---|---|---|---|---|")
+    values = " | ".join(f"{scores[name]:.4g}" for name in ("FRCorr", "FRDist", "FRDiv", "FRVar", "FRSyn"))
+    print(f"| {seconds:.1f} | {peak_host_gib():.2f} | {gpu_peak} | {values} |", flush=True)
     return 0
 
 

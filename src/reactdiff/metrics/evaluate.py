@@ -12,13 +12,16 @@ from reactdiff.metrics.diversity import frdiv, frdvs, frvar
 from reactdiff.metrics.realism import frechet_distances
 from reactdiff.metrics.synchrony import tlcc_offsets
 from reactdiff.metrics.validation import (
+    STACKED_PROTOCOLS,
     check_neighbours,
     check_predictions,
     check_protocol,
     check_sequences,
 )
 
-PROTOCOLS = ("official", "corrected")
+#: The protocols ``evaluate`` computes (stacked arrays, 2024 neighbour matrix); ALL_PROTOCOLS adds
+#: ``react2025``, computed by ``reactdiff.metrics.react2025.evaluate_react2025`` on lists of items.
+PROTOCOLS = STACKED_PROTOCOLS
 
 #: What each protocol means, printed with every result it produced.
 PROTOCOL_NOTES = {
@@ -32,6 +35,15 @@ PROTOCOL_NOTES = {
         "corrected: CCC from the covariance (identical constant channels score 1); FRSyn over all K "
         "reactions, constant channels left out of each lag's mean, reactions with no usable lag counted "
         "in FRSyn_no_valid_lag instead of scored 49."
+    ),
+    "react2025": (
+        "react2025: the REACT 2025/2026 (MARS) evaluation as its code computes it, on items of any length: "
+        "prediction AU columns rounded half-to-even (data_clamp); ground truths aligned to the prediction "
+        "length; FRCorr = FRC (sum over K of the best CCC over the item's ground truths, a constant channel "
+        "scores 0), FRDist = FRD (sum over K of the smallest DTW(AU)/15 + DTW(VA) + DTW(expr)/8), "
+        "FRDiv = smse, FRVar (ddof 1, each item weighted equally), FRSyn = TLCC on the first prediction only, "
+        "lags -49..49 (the 25 fps default kept on 30 fps data); all means over items. FRDvs is not computed "
+        "(the 2025 code dropped it: items differ in length) and FRRea is not part of the 2025 evaluation code."
     ),
 }
 REALISM_NOTE = (

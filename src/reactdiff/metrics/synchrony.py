@@ -58,17 +58,24 @@ def _lag_correlations(reactions: torch.Tensor, speaker: torch.Tensor):
     frames = reactions.shape[-1]
     device = reactions.device
     lags = torch.arange(-MAX_LAG, MAX_LAG + 1, device=device)
-    overlap = (frames - lags.abs()).to(torch.float64)
+    # Sequences shorter than 2 * MAX_LAG + 1 (REACT 2025 items, 58 frames and up) have lags whose
+    # window holds fewer than 2 frames or none: their correlation is undefined (NaN in np.corrcoef),
+    # so they count as constant. Clamping the windows to [0, frames] keeps their indices in range.
+    short = frames - lags.abs() < 2
+    overlap = (frames - lags.abs()).clamp(min=1).to(torch.float64)
     # Windows [start, stop) of the reaction and of the speaker for every lag.
-    reaction_start, reaction_stop = lags.clamp(min=0), frames + lags.clamp(max=0)
-    speaker_start, speaker_stop = (-lags).clamp(min=0), frames - lags.clamp(min=0)
+    reaction_start, reaction_stop = lags.clamp(min=0, max=frames), (frames + lags.clamp(max=0)).clamp(min=0)
+    speaker_start, speaker_stop = (-lags).clamp(min=0, max=frames), (frames - lags.clamp(min=0)).clamp(min=0)
+    reaction_start, speaker_start = torch.minimum(reaction_start, reaction_stop), torch.minimum(speaker_start, speaker_stop)
 
     def window_sums(prefix: torch.Tensor, start: torch.Tensor, stop: torch.Tensor) -> torch.Tensor:
         return prefix[..., stop] - prefix[..., start]
 
     # Constancy is judged on the raw values, before any arithmetic can blur it.
-    constant = (window_sums(_changes_prefix(reactions), reaction_start + 1, reaction_stop) == 0) | (
-        window_sums(_changes_prefix(speaker), speaker_start + 1, speaker_stop) == 0
+    constant = (
+        (window_sums(_changes_prefix(reactions), (reaction_start + 1).clamp(max=frames), reaction_stop) == 0)
+        | (window_sums(_changes_prefix(speaker), (speaker_start + 1).clamp(max=frames), speaker_stop) == 0)
+        | short
     )
     # Centring on the whole-sequence mean keeps the one-pass moment formulas free of cancellation.
     reactions = reactions - reactions.mean(dim=-1, keepdim=True)
@@ -110,21 +117,28 @@ def tlcc_offsets(predictions, speaker, protocol: str = "corrected", device: str 
     offsets = []
     for start in range(0, predictions.shape[0], _ROWS_PER_BATCH):
         rows = slice(start, start + _ROWS_PER_BATCH)
-        reactions = torch.from_numpy(predictions[rows]).to(device, torch.float64).transpose(-1, -2)
-        speakers = torch.from_numpy(speaker[rows]).to(device, torch.float64).transpose(-1, -2).unsqueeze(1)
-        r, constant = _lag_correlations(reactions, speakers)  # (B, K, C, L)
-        if protocol == "official":
-            # The published code stores each channel's correlation in a float32 tensor and averages there.
-            best = _official_best_lag(r.to(torch.float32).mean(dim=-2))
-            offset = (MAX_LAG - best).abs().to(torch.float64)
-        else:
-            usable = (~constant).sum(dim=-2)
-            lag_means = torch.nan_to_num(r, nan=0.0).sum(dim=-2) / usable.clamp_min(1)
-            lag_means = lag_means.masked_fill(usable == 0, -torch.inf)
-            offset = (MAX_LAG - lag_means.argmax(dim=-1)).abs().to(torch.float64)
-            offset = offset.masked_fill((usable == 0).all(dim=-1), torch.nan)
-        offsets.append(offset.cpu())
+        reactions = torch.from_numpy(predictions[rows]).to(device, torch.float64)
+        speakers = torch.from_numpy(speaker[rows]).to(device, torch.float64)
+        offsets.append(lag_offsets(reactions, speakers, protocol).cpu())
     return torch.cat(offsets).numpy()
+
+
+def lag_offsets(reactions: torch.Tensor, speaker: torch.Tensor, protocol: str) -> torch.Tensor:
+    """(B, K) float64 absolute TLCC offsets of reactions (B, K, T, C) against speakers (B, T, C),
+    float64 tensors on any device, no input checks (callers validate). ``protocol``: ``official``
+    (constant channel -> NaN lag mean -> first NaN lag wins) or ``corrected`` (constant channels left
+    out of each lag's mean; NaN where no lag is usable). Any T >= 2 works: lags whose window holds
+    fewer than 2 frames are undefined, as in the published code."""
+    r, constant = _lag_correlations(reactions.transpose(-1, -2), speaker.transpose(-1, -2).unsqueeze(1))
+    if protocol == "official":
+        # The published code stores each channel's correlation in a float32 tensor and averages there.
+        best = _official_best_lag(r.to(torch.float32).mean(dim=-2))
+        return (MAX_LAG - best).abs().to(torch.float64)
+    usable = (~constant).sum(dim=-2)
+    lag_means = torch.nan_to_num(r, nan=0.0).sum(dim=-2) / usable.clamp_min(1)
+    lag_means = lag_means.masked_fill(usable == 0, -torch.inf)
+    offset = (MAX_LAG - lag_means.argmax(dim=-1)).abs().to(torch.float64)
+    return offset.masked_fill((usable == 0).all(dim=-1), torch.nan)
 
 
 def frsyn(

@@ -74,7 +74,23 @@ def check_neighbours(neighbours, n: int, name: str = "neighbours") -> np.ndarray
     return array.astype(np.int8)
 
 
-def check_protocol(protocol: str) -> str:
-    if protocol not in ("official", "corrected"):
-        raise ValueError(f"protocol must be 'official' or 'corrected', got {protocol!r}")
+#: Protocols on stacked (N, K, 750, 25) arrays with the 2024 neighbour matrix.
+STACKED_PROTOCOLS = ("official", "corrected")
+#: Every protocol name: the stacked ones and REACT 2025/2026 (``react2025``: items of any length,
+#: lists of appropriate ground truths; ``reactdiff.metrics.react2025``).
+ALL_PROTOCOLS = STACKED_PROTOCOLS + ("react2025",)
+
+
+def check_protocol(protocol: str, allowed: tuple[str, ...] = STACKED_PROTOCOLS) -> str:
+    """``protocol`` if it is one of ``allowed``; a ValueError naming the accepted ones otherwise (and,
+    for a known protocol that does not apply here, why)."""
+    if protocol not in allowed:
+        names = " or ".join(repr(name) for name in allowed)
+        if protocol in ALL_PROTOCOLS:
+            raise ValueError(
+                f"protocol {protocol!r} does not apply here (accepted: {names}); "
+                "'react2025' scores lists of variable-length items with evaluate_react2025, "
+                "'official'/'corrected' stacked arrays with evaluate"
+            )
+        raise ValueError(f"protocol must be {names}, got {protocol!r}")
     return protocol
