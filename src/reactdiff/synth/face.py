@@ -8,7 +8,7 @@ import numpy as np
 
 from reactdiff.constants import AU_NAMES, COEFFS_3DMM_DIM, EMOTION_DIM, EXPRESSION_NAMES
 from reactdiff.synth.behaviour import ACTIONS, BehaviourState, PersonStyle
-from reactdiff.synth.signals import smooth_noise
+from reactdiff.synth.signals import sigma_in, smooth_noise
 
 #: Which latent facial actions (or the mouth) activate each AU, and how strongly (FACS-like).
 AU_RECIPES: dict[str, dict[str, float]] = {
@@ -62,7 +62,7 @@ def au_intensities(state: BehaviourState, rng: np.random.Generator) -> np.ndarra
         [sum(weight * sources[action] for action, weight in AU_RECIPES[name].items()) for name in AU_NAMES], axis=1
     )
     # Fast small noise makes onsets and offsets ragged, as detector outputs are.
-    return drive + 0.08 * smooth_noise(rng, num_frames, 1.5, len(AU_NAMES))
+    return drive + 0.08 * smooth_noise(rng, num_frames, sigma_in(0.06, state.fps), len(AU_NAMES))
 
 
 def expression_probabilities(
@@ -86,7 +86,8 @@ def expression_probabilities(
         axis=1,
     )
     num_frames = len(valence)
-    logits += np.asarray(style.expression_bias) + 0.25 * smooth_noise(rng, num_frames, 5, len(EXPRESSION_NAMES))
+    noise = smooth_noise(rng, num_frames, sigma_in(0.2, state.fps), len(EXPRESSION_NAMES))
+    logits += np.asarray(style.expression_bias) + 0.25 * noise
     logits -= logits.max(axis=1, keepdims=True)
     probabilities = np.exp(logits)
     return probabilities / probabilities.sum(axis=1, keepdims=True)
@@ -108,7 +109,7 @@ def coeffs_from_state(
         axis=1,
     )
     expression = features @ _BASIS.T + np.asarray(style.coeff_offset)
-    expression += 0.01 * smooth_noise(rng, num_frames, 3, 52)  # tracker jitter
+    expression += 0.01 * smooth_noise(rng, num_frames, sigma_in(0.12, state.fps), 52)  # tracker jitter
     coeffs = np.concatenate([expression, state.head_rotation, state.head_translation], axis=1)
     assert coeffs.shape[1] == COEFFS_3DMM_DIM
     return coeffs.astype(np.float32)
