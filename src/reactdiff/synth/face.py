@@ -4,6 +4,8 @@ coefficients (as offsets from the mean face)."""
 
 from __future__ import annotations
 
+import functools
+
 import numpy as np
 
 from reactdiff.constants import AU_NAMES, COEFFS_3DMM_DIM, EMOTION_DIM, EXPRESSION_NAMES
@@ -128,3 +130,26 @@ def face_from_state(
     emotion = np.concatenate([occurrences, va, probabilities], axis=1)
     assert emotion.shape[1] == EMOTION_DIM
     return emotion, coeffs_from_state(state, style, rng, intensities)
+
+
+#: Fixed seed of the clips that measure ``std_face`` (a face-model property, like the mean face).
+_STD_FACE_SEED = 20242
+
+
+@functools.lru_cache(maxsize=None)
+def std_face() -> np.ndarray:
+    """The (58,) per-coefficient spread stored as ``std_face.npy`` in a MARS-layout corpus, for the
+    "standard" normalisation ``(x - mean_face) / std_face``: the standard deviation of the 3DMM
+    offsets over a fixed set of speaker and listener clips (one per prototype and mode, 20 s at
+    30 fps), floored so no coefficient is divided by ~0. The same for every dataset and seed."""
+    from reactdiff.synth.behaviour import PROTOTYPES, REACTION_MODES, listener_behaviour, person_style, reaction_lag, speaker_behaviour
+
+    fps, num_frames = 30, 600
+    rng = np.random.default_rng(_STD_FACE_SEED)
+    offsets = []
+    for prototype, mode in zip(PROTOTYPES, REACTION_MODES * 2):
+        speaker_style, listener_style = person_style(rng), person_style(rng)
+        speaker = speaker_behaviour(prototype, speaker_style, rng, num_frames, fps)
+        listener = listener_behaviour(speaker, mode, listener_style, rng, reaction_lag(mode, listener_style, rng, fps))
+        offsets += [face_from_state(speaker, speaker_style, rng)[1], face_from_state(listener, listener_style, rng)[1]]
+    return np.maximum(np.concatenate(offsets).std(axis=0), 1e-3).astype(np.float32)
