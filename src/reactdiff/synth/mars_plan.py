@@ -3,10 +3,11 @@ the dyads that perform them, every stem's length, and the hidden labels (session
 reaction mode, persons' Big-Five traits).
 
 MARS defines appropriateness by the session folder: every listener of a session reacted to the
-same scripted speaker behaviour. So a session here is a *script*: ``session<k>`` is a speaker
-behaviour prototype with its own perturbed levels and rates (the same script in every split, as the
-real session folders hold the same pre-defined sentences), and every dyad of the session performs
-it. A split holds its own dyads (subject-independent splits); a dyad performs several sessions, so
+same scripted speaker behaviour. So a session here is a *script* (``SessionScript``): a speaker
+behaviour prototype with its own perturbed levels and rates, plus the mood its content puts any
+listener in (a sad story lowers the listener's valence whoever tells it); the same script in every
+split, as the real session folders hold the same pre-defined sentences. Every dyad of the session
+performs it. A split holds its own dyads (subject-independent splits); a dyad performs several sessions, so
 one person appears in several session folders. Roles are fixed per dyad (speaker / listener).
 The plan is small and fully determined by the config; clips are generated one stem at a time.
 """
@@ -73,25 +74,42 @@ class MarsPlan:
     preferred_modes: dict[str, int]  # listener person -> preferred reaction mode
 
 
-def session_script(seed: int, number: int) -> Prototype:
-    """The speaker behaviour every dyad performs in ``session<number>``: the prototype
-    ``number mod 4`` with levels and rates of its own (drawn from the seed), so two sessions of
-    the same prototype are still different scripts."""
+@dataclass(frozen=True)
+class SessionScript:
+    """What every dyad of one session performs: the speaker's behaviour, and the shift of the
+    listener's valence and arousal levels that the script's content causes."""
+
+    speaker: Prototype
+    listener_valence: float
+    listener_arousal: float
+
+
+def session_script(seed: int, number: int) -> SessionScript:
+    """The script of ``session<number>``: the prototype ``number mod 4`` with levels and rates of
+    its own (drawn from the seed), so two sessions of the same prototype are still different
+    scripts, and a listener mood shift that follows the speaker's levels plus its own part."""
     base = PROTOTYPES[number % len(PROTOTYPES)]
     rng = np.random.default_rng(np.random.SeedSequence([seed, _SCRIPT_STREAM, number]))
     rate = lambda value: float(value * np.exp(rng.normal(0, 0.3)))  # noqa: E731
     tempo = float(np.exp(rng.normal(0, 0.2)))
-    return dataclasses.replace(
+    valence = float(np.clip(base.valence + rng.normal(0, 0.25), -0.8, 0.8))
+    arousal = float(np.clip(base.arousal + rng.normal(0, 0.25), -0.8, 0.8))
+    speaker = dataclasses.replace(
         base,
         name=f"session{number}:{base.name}",
-        valence=float(np.clip(base.valence + rng.normal(0, 0.15), -0.8, 0.8)),
-        arousal=float(np.clip(base.arousal + rng.normal(0, 0.15), -0.8, 0.8)),
+        valence=valence,
+        arousal=arousal,
         smile_rate=rate(base.smile_rate),
         frown_rate=rate(base.frown_rate),
         emphasis_rate=rate(base.emphasis_rate),
         contempt_rate=rate(base.contempt_rate),
         turn_s=(base.turn_s[0] * tempo, base.turn_s[1] * tempo),
         pause_s=(base.pause_s[0] / tempo, base.pause_s[1] / tempo),
+    )
+    return SessionScript(
+        speaker,
+        listener_valence=float(0.5 * valence + rng.normal(0, 0.15)),
+        listener_arousal=float(0.5 * arousal + rng.normal(0, 0.15)),
     )
 
 

@@ -13,6 +13,7 @@ sections 1 and 5), stem by stem, every file atomically; a re-run skips stems who
 from __future__ import annotations
 
 import csv
+import dataclasses
 import io
 import math
 import zlib
@@ -67,12 +68,20 @@ def mars_style(seed: int, split: str, person: str) -> PersonStyle:
 def generate_stem(seed: int, stem: MarsStem, sample_rate: int) -> tuple[ClipData, ClipData]:
     """The speaker and listener clips of one stem (its own random stream: any order, resumable)."""
     rng = np.random.default_rng(np.random.SeedSequence([seed, _STEM_STREAM, SPLITS.index(stem.split), stem.index]))
+    script = session_script(seed, stem.script)
+    listener = mars_style(seed, stem.split, stem.listener_person)
+    # The script's content moves the listener's mood, on top of contagion from the speaker.
+    listener = dataclasses.replace(
+        listener,
+        valence_bias=listener.valence_bias + script.listener_valence,
+        arousal_bias=listener.arousal_bias + script.listener_arousal,
+    )
     return react_pair(
         rng,
-        session_script(seed, stem.script),
+        script.speaker,
         REACTION_MODES[stem.mode],
         mars_style(seed, stem.split, stem.speaker_person),
-        mars_style(seed, stem.split, stem.listener_person),
+        listener,
         sample_rate,
         stem.num_frames,
         MARS_FPS,
@@ -136,7 +145,7 @@ def _labels(config: SynthConfig, plan: MarsPlan) -> dict:
         "fps": MARS_FPS,
         "prototypes": [prototype.name for prototype in PROTOTYPES],
         "reaction_modes": [mode.name for mode in REACTION_MODES],
-        "scripts": {f"session{n}": session_script(config.seed, n).name for n in sessions},
+        "scripts": {f"session{n}": dataclasses.asdict(session_script(config.seed, n)) for n in sessions},
         "preferred_modes": plan.preferred_modes,
         "traits": plan.traits,
         "splits": {
