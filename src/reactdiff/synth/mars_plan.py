@@ -121,7 +121,7 @@ def _session_sizes(rng: np.random.Generator, num_stems: int, low: int, high: int
     while remaining > 0:
         size = min(int(rng.integers(low, high + 1)), remaining)
         if 0 < remaining - size < low:  # never leave a lone dyad for the last session
-            size = remaining if remaining <= high else remaining - low
+            size = remaining if remaining <= high else max(low, remaining - low)
         sizes.append(size)
         remaining -= size
     return sizes

@@ -37,6 +37,11 @@ EEG_COLUMNS = EEG_RAW_CHANNELS + tuple(f"{band}_{side}" for side in ("TP9", "TP1
 #: Share of EEG cells left blank (sensor drop-outs; the loaders mask them).
 EEG_BLANK_PROBABILITY = 0.01
 
+#: Shortest span generated (frames at 30 fps: the 30 s of a 2024 clip). A shorter stem is the start
+#: of such a span: the generator scales each slow noise signal (smoothed over up to 4 s) to unit
+#: spread over the generated span, which over a 3 s span would blow a near-constant drift up.
+MIN_GENERATED_FRAMES = 900
+
 # Tags that keep the MARS random streams apart from each other and from the 2024 corpus's.
 _STEM_STREAM = 0x4D535445
 _STYLE_STREAM = 0x4D53544C
@@ -66,7 +71,9 @@ def mars_style(seed: int, split: str, person: str) -> PersonStyle:
 
 
 def generate_stem(seed: int, stem: MarsStem, sample_rate: int) -> tuple[ClipData, ClipData]:
-    """The speaker and listener clips of one stem (its own random stream: any order, resumable)."""
+    """The speaker and listener clips of one stem (its own random stream: any order, resumable).
+    Arrays and audio are ``stem.num_frames`` long; the latent ``state`` may run longer (see
+    ``MIN_GENERATED_FRAMES``)."""
     rng = np.random.default_rng(np.random.SeedSequence([seed, _STEM_STREAM, SPLITS.index(stem.split), stem.index]))
     script = session_script(seed, stem.script)
     listener = mars_style(seed, stem.split, stem.listener_person)
@@ -76,16 +83,21 @@ def generate_stem(seed: int, stem: MarsStem, sample_rate: int) -> tuple[ClipData
         valence_bias=listener.valence_bias + script.listener_valence,
         arousal_bias=listener.arousal_bias + script.listener_arousal,
     )
-    return react_pair(
+    clips = react_pair(
         rng,
         script.speaker,
         REACTION_MODES[stem.mode],
         mars_style(seed, stem.split, stem.speaker_person),
         listener,
         sample_rate,
-        stem.num_frames,
+        max(stem.num_frames, MIN_GENERATED_FRAMES),
         MARS_FPS,
     )
+    frames, samples = stem.num_frames, int(round(stem.num_frames / MARS_FPS * sample_rate))
+    speaker, listener_clip = (
+        ClipData(clip.emotion[:frames], clip.coeffs_3dmm[:frames], clip.audio[:samples], clip.state) for clip in clips
+    )
+    return speaker, listener_clip
 
 
 def eeg_table(seed: int, stem: MarsStem, role: str, clip: ClipData) -> str:
@@ -98,7 +110,8 @@ def eeg_table(seed: int, stem: MarsStem, role: str, clip: ClipData) -> str:
         np.random.SeedSequence([seed, _EEG_STREAM, SPLITS.index(stem.split), stem.index, ROLES.index(role)])
     )
     num_rows = math.ceil(stem.num_frames / MARS_FPS)
-    arousal = np.array([clip.state.arousal[row * MARS_FPS : (row + 1) * MARS_FPS].mean() for row in range(num_rows)])
+    arousal = clip.state.arousal[: stem.num_frames]
+    arousal = np.array([arousal[row * MARS_FPS : (row + 1) * MARS_FPS].mean() for row in range(num_rows)])
     noise = lambda scale, count=1: rng.normal(0, scale, size=(num_rows, count))  # noqa: E731
     raw = 820.0 + rng.normal(0, 15, size=4) + 40.0 * arousal[:, None] + noise(25.0, 4)
     levels = {"Delta": (0.9, 0.0), "Theta": (0.6, -0.1), "Alpha": (0.8, -0.4), "Beta": (0.4, 0.3), "Gamma": (0.1, 0.25)}

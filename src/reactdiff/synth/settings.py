@@ -33,7 +33,7 @@ class MarsPreset:
 
 
 MARS_PRESETS: dict[str, MarsPreset] = {
-    "mars-tiny": MarsPreset(dyads_per_session=(2, 4), lengths=(90, 450)),
+    "mars-tiny": MarsPreset(dyads_per_session=(3, 4), lengths=(90, 450)),
     "mars-small": MarsPreset(dyads_per_session=(3, 6), lengths=(300, 3000)),
 }
 #: Settings that only the MARS presets use; left out of a 2024 corpus's synth_config.json so the
