@@ -315,3 +315,32 @@ def test_the_2024_presets_keep_their_bytes(tmp_path):
     assert main(["synth", str(tmp_path / "t"), "--preset", "tiny", "--pairs", "1", "1", "1", "--seed", "7",
                  "--no-progress"]) == 0
     assert _digest(tmp_path / "t") == "956f545349394fac4774d652d93b1c3ba2aa7baaa1e6ea8ef2c6a55f1440a141"
+
+
+def test_the_oracle_reacts_to_a_mars_speaker_of_any_length(corpus):
+    from reactdiff.synth.oracle import mars_oracle_reactions, oracle_predictions
+
+    session, stem = next(iter(_stems(corpus, "val", "speaker")))
+    speaker = np.load(corpus / "val" / "facial-attributes" / "speaker" / session / f"{stem}.npy")
+    emotion, coeffs = mars_oracle_reactions(corpus, "val", session, stem, num_samples=4)
+    assert emotion.shape == (4, len(speaker), 25) and coeffs.shape == (4, len(speaker), 58)
+    assert set(np.unique(emotion[..., :15])) <= {0.0, 1.0} and np.allclose(emotion[..., 17:].sum(-1), 1, atol=1e-5)
+    assert not np.array_equal(emotion[0], emotion[1])  # K different reactions
+    again, _ = mars_oracle_reactions(corpus, "val", session, stem, num_samples=4)
+    assert np.array_equal(emotion, again)
+    # The oracle regenerates the speaker from the stem's stream: the corpus's exact speaker state.
+    from reactdiff.synth.behaviour import speaker_behaviour
+    from reactdiff.synth.mars_plan import session_script
+    from reactdiff.synth.mars_writer import MIN_GENERATED_FRAMES, mars_style, stem_rng
+
+    config = SynthConfig(preset="mars-tiny", seed=5, personality=True, eeg=True)
+    item = next(s for s in build_mars_plan(config).stems["val"] if (s.session, s.stem) == (session, stem))
+    stored_speaker, _ = generate_stem(5, item, config.sample_rate)
+    state = speaker_behaviour(session_script(5, item.script).speaker, mars_style(5, "val", item.speaker_person),
+                              stem_rng(5, item), max(item.num_frames, MIN_GENERATED_FRAMES), FPS)
+    assert np.array_equal(state.valence, stored_speaker.state.valence)
+    assert np.array_equal(stored_speaker.emotion, speaker)
+    with pytest.raises(ConfigError, match="MARS"):
+        oracle_predictions(corpus, "val")
+    with pytest.raises(ConfigError, match="no stem"):
+        mars_oracle_reactions(corpus, "val", session, "Camera-nope")

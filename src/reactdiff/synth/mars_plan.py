@@ -22,7 +22,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from reactdiff.constants import SPLITS
-from reactdiff.synth.behaviour import PROTOTYPES, REACTION_MODES, Prototype
+from reactdiff.synth.behaviour import PROTOTYPES, REACTION_MODES, PersonStyle, Prototype
 from reactdiff.synth.settings import MARS_PRESETS, SynthConfig
 
 ROLES = ("speaker", "listener")
@@ -110,6 +110,16 @@ def session_script(seed: int, number: int) -> SessionScript:
         speaker,
         listener_valence=float(0.5 * valence + rng.normal(0, 0.15)),
         listener_arousal=float(0.5 * arousal + rng.normal(0, 0.15)),
+    )
+
+
+def content_mood(style: PersonStyle, script: SessionScript) -> PersonStyle:
+    """A listener's style in a session: the script's content moves their valence and arousal
+    levels, on top of the contagion from the speaker."""
+    return dataclasses.replace(
+        style,
+        valence_bias=style.valence_bias + script.listener_valence,
+        arousal_bias=style.arousal_bias + script.listener_arousal,
     )
 
 

@@ -27,7 +27,7 @@ from reactdiff.synth.behaviour import PROTOTYPES, REACTION_MODES, PersonStyle, p
 from reactdiff.synth.face import mean_face, std_face
 from reactdiff.synth.files import LABELS_NAME, prepare_root, save_video, save_wav
 from reactdiff.synth.generate import ClipData, react_pair
-from reactdiff.synth.mars_plan import BIG_FIVE, ROLES, MarsPlan, MarsStem, build_mars_plan, session_script
+from reactdiff.synth.mars_plan import BIG_FIVE, ROLES, MarsPlan, MarsStem, build_mars_plan, content_mood, session_script
 from reactdiff.synth.settings import MARS_FPS, SynthConfig
 
 #: The 14 EEG target columns the REACT 2026 loaders read, in order (spec section 5).
@@ -70,21 +70,18 @@ def mars_style(seed: int, split: str, person: str) -> PersonStyle:
     return person_style(np.random.default_rng(np.random.SeedSequence([seed, _STYLE_STREAM, key])))
 
 
+def stem_rng(seed: int, stem: MarsStem) -> np.random.Generator:
+    return np.random.default_rng(np.random.SeedSequence([seed, _STEM_STREAM, SPLITS.index(stem.split), stem.index]))
+
+
 def generate_stem(seed: int, stem: MarsStem, sample_rate: int) -> tuple[ClipData, ClipData]:
     """The speaker and listener clips of one stem (its own random stream: any order, resumable).
     Arrays and audio are ``stem.num_frames`` long; the latent ``state`` may run longer (see
     ``MIN_GENERATED_FRAMES``)."""
-    rng = np.random.default_rng(np.random.SeedSequence([seed, _STEM_STREAM, SPLITS.index(stem.split), stem.index]))
     script = session_script(seed, stem.script)
-    listener = mars_style(seed, stem.split, stem.listener_person)
-    # The script's content moves the listener's mood, on top of contagion from the speaker.
-    listener = dataclasses.replace(
-        listener,
-        valence_bias=listener.valence_bias + script.listener_valence,
-        arousal_bias=listener.arousal_bias + script.listener_arousal,
-    )
+    listener = content_mood(mars_style(seed, stem.split, stem.listener_person), script)
     clips = react_pair(
-        rng,
+        stem_rng(seed, stem),
         script.speaker,
         REACTION_MODES[stem.mode],
         mars_style(seed, stem.split, stem.speaker_person),

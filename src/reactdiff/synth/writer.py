@@ -116,6 +116,10 @@ def write_clip_videos(root: str | Path, split: str, clips: list[str], size: int 
 
     root = Path(root)
     config = from_dict(SynthConfig, load_json(root / CONFIG_NAME))
+    if config.is_mars:
+        from reactdiff.errors import ConfigError
+
+        raise ConfigError(f"{root / CONFIG_NAME}: a MARS-layout corpus; re-run `reactdiff synth` on it with --video")
     size = size or config.video_size
     wanted = set(clips)
     paths = []
