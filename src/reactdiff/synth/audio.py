@@ -8,7 +8,6 @@ from __future__ import annotations
 import numpy as np
 from scipy.signal import lfilter
 
-from reactdiff.constants import FPS
 from reactdiff.synth.behaviour import VOWELS, BehaviourState, PersonStyle
 
 #: Harmonics are kept below this frequency (speech energy above it is small anyway).
@@ -58,13 +57,14 @@ def _syllable(
 def synthesize_audio(
     state: BehaviourState, style: PersonStyle, rng: np.random.Generator, sample_rate: int, num_frames: int
 ) -> np.ndarray:
-    """Mono float32 waveform in [-1, 1] spanning ``num_frames`` video frames."""
-    num_samples = int(round(num_frames / FPS * sample_rate))
+    """Mono float32 waveform in [-1, 1] spanning ``num_frames`` video frames (at ``state.fps``)."""
+    fps = state.fps
+    num_samples = int(round(num_frames / fps * sample_rate))
     audio = _NOISE_FLOOR * rng.standard_normal(num_samples)
-    frame_times = (np.arange(num_frames) + 0.5) / FPS
+    frame_times = (np.arange(num_frames) + 0.5) / fps
     f0_at = np.stack([frame_times, style.f0_hz * 2.0 ** state.pitch_octaves])
     for start_s, duration_s, vowel in state.syllables:
-        frame = min(int(start_s * FPS), num_frames - 1)
+        frame = min(int(start_s * fps), num_frames - 1)
         # Louder when aroused; backchannel murmurs ("m") are soft.
         loudness = state.voice_level * (0.05 if vowel == "m" else 0.1) * (1.0 + 0.5 * state.arousal[frame])
         begin = int(start_s * sample_rate)

@@ -4,11 +4,13 @@ coefficients (as offsets from the mean face)."""
 
 from __future__ import annotations
 
+import functools
+
 import numpy as np
 
 from reactdiff.constants import AU_NAMES, COEFFS_3DMM_DIM, EMOTION_DIM, EXPRESSION_NAMES
 from reactdiff.synth.behaviour import ACTIONS, BehaviourState, PersonStyle
-from reactdiff.synth.signals import smooth_noise
+from reactdiff.synth.signals import sigma_in, smooth_noise
 
 #: Which latent facial actions (or the mouth) activate each AU, and how strongly (FACS-like).
 AU_RECIPES: dict[str, dict[str, float]] = {
@@ -62,7 +64,7 @@ def au_intensities(state: BehaviourState, rng: np.random.Generator) -> np.ndarra
         [sum(weight * sources[action] for action, weight in AU_RECIPES[name].items()) for name in AU_NAMES], axis=1
     )
     # Fast small noise makes onsets and offsets ragged, as detector outputs are.
-    return drive + 0.08 * smooth_noise(rng, num_frames, 1.5, len(AU_NAMES))
+    return drive + 0.08 * smooth_noise(rng, num_frames, sigma_in(0.06, state.fps), len(AU_NAMES))
 
 
 def expression_probabilities(
@@ -86,7 +88,8 @@ def expression_probabilities(
         axis=1,
     )
     num_frames = len(valence)
-    logits += np.asarray(style.expression_bias) + 0.25 * smooth_noise(rng, num_frames, 5, len(EXPRESSION_NAMES))
+    noise = smooth_noise(rng, num_frames, sigma_in(0.2, state.fps), len(EXPRESSION_NAMES))
+    logits += np.asarray(style.expression_bias) + 0.25 * noise
     logits -= logits.max(axis=1, keepdims=True)
     probabilities = np.exp(logits)
     return probabilities / probabilities.sum(axis=1, keepdims=True)
@@ -108,7 +111,7 @@ def coeffs_from_state(
         axis=1,
     )
     expression = features @ _BASIS.T + np.asarray(style.coeff_offset)
-    expression += 0.01 * smooth_noise(rng, num_frames, 3, 52)  # tracker jitter
+    expression += 0.01 * smooth_noise(rng, num_frames, sigma_in(0.12, state.fps), 52)  # tracker jitter
     coeffs = np.concatenate([expression, state.head_rotation, state.head_translation], axis=1)
     assert coeffs.shape[1] == COEFFS_3DMM_DIM
     return coeffs.astype(np.float32)
@@ -127,3 +130,26 @@ def face_from_state(
     emotion = np.concatenate([occurrences, va, probabilities], axis=1)
     assert emotion.shape[1] == EMOTION_DIM
     return emotion, coeffs_from_state(state, style, rng, intensities)
+
+
+#: Fixed seed of the clips that measure ``std_face`` (a face-model property, like the mean face).
+_STD_FACE_SEED = 20242
+
+
+@functools.lru_cache(maxsize=None)
+def std_face() -> np.ndarray:
+    """The (58,) per-coefficient spread stored as ``std_face.npy`` in a MARS-layout corpus, for the
+    "standard" normalisation ``(x - mean_face) / std_face``: the standard deviation of the 3DMM
+    offsets over a fixed set of speaker and listener clips (one per prototype and mode, 20 s at
+    30 fps), floored so no coefficient is divided by ~0. The same for every dataset and seed."""
+    from reactdiff.synth.behaviour import PROTOTYPES, REACTION_MODES, listener_behaviour, person_style, reaction_lag, speaker_behaviour
+
+    fps, num_frames = 30, 600
+    rng = np.random.default_rng(_STD_FACE_SEED)
+    offsets = []
+    for prototype, mode in zip(PROTOTYPES, REACTION_MODES * 2):
+        speaker_style, listener_style = person_style(rng), person_style(rng)
+        speaker = speaker_behaviour(prototype, speaker_style, rng, num_frames, fps)
+        listener = listener_behaviour(speaker, mode, listener_style, rng, reaction_lag(mode, listener_style, rng, fps))
+        offsets += [face_from_state(speaker, speaker_style, rng)[1], face_from_state(listener, listener_style, rng)[1]]
+    return np.maximum(np.concatenate(offsets).std(axis=0), 1e-3).astype(np.float32)

@@ -9,13 +9,15 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from reactdiff.constants import CLIP_FRAMES_STORED, SPLITS
+from reactdiff.constants import CLIP_FRAMES_STORED, FPS, SPLITS
 from reactdiff.synth.audio import synthesize_audio
 from reactdiff.synth.behaviour import (
     PROTOTYPES,
     REACTION_MODES,
     BehaviourState,
     PersonStyle,
+    Prototype,
+    ReactionMode,
     listener_behaviour,
     person_style,
     reaction_lag,
@@ -33,8 +35,8 @@ _PAIR_STREAM = 0x50414952
 class ClipData:
     """What the dataset stores for one clip (3DMM as offsets from the mean face)."""
 
-    emotion: np.ndarray  # (751, 25) float32
-    coeffs_3dmm: np.ndarray  # (751, 58) float32
+    emotion: np.ndarray  # (T, 25) float32
+    coeffs_3dmm: np.ndarray  # (T, 58) float32
     audio: np.ndarray  # (samples,) float32 in [-1, 1]
     state: BehaviourState
 
@@ -53,12 +55,28 @@ def generate_pair(
     seed: int, row: PairPlan, sample_rate: int, num_frames: int = CLIP_FRAMES_STORED
 ) -> tuple[ClipData, ClipData]:
     """The speaker and listener clips of one plan row."""
-    rng = pair_rng(seed, row)
     speaker_style = style_of(seed, row.split, row.session, row.speaker_person)
     listener_style = style_of(seed, row.split, row.session, row.listener_person)
-    speaker_state = speaker_behaviour(PROTOTYPES[row.prototype], speaker_style, rng, num_frames)
-    mode = REACTION_MODES[row.mode]
-    lag = reaction_lag(mode, listener_style, rng)
+    return react_pair(
+        pair_rng(seed, row), PROTOTYPES[row.prototype], REACTION_MODES[row.mode], speaker_style, listener_style,
+        sample_rate, num_frames,
+    )
+
+
+def react_pair(
+    rng: np.random.Generator,
+    prototype: Prototype,
+    mode: ReactionMode,
+    speaker_style: PersonStyle,
+    listener_style: PersonStyle,
+    sample_rate: int,
+    num_frames: int,
+    fps: int = FPS,
+) -> tuple[ClipData, ClipData]:
+    """A speaker of ``prototype`` and a listener reacting in ``mode``, both ``num_frames`` long at
+    ``fps``, every draw from ``rng`` (the one generator both corpus layouts share)."""
+    speaker_state = speaker_behaviour(prototype, speaker_style, rng, num_frames, fps)
+    lag = reaction_lag(mode, listener_style, rng, fps)
     listener_state = listener_behaviour(speaker_state, mode, listener_style, rng, lag)
     clips = []
     for state, style in ((speaker_state, speaker_style), (listener_state, listener_style)):

@@ -11,6 +11,10 @@ process, the ceiling a learned generator can reach on this corpus.
   oracle's synchrony on mirrored rows is not a ceiling.
 
 The hidden labels come from the corpus's ``synth_labels.json``; only the oracle reads them.
+
+For a MARS-layout corpus (``--preset mars-*``), ``mars_oracle_reactions`` gives K fresh listener
+reactions to one speaker stem of any length (the speaker regenerated exactly, each reaction a new
+listener of the session's script, mode drawn among the modes); MARS has no row matrix to fill.
 """
 
 from __future__ import annotations
@@ -49,6 +53,8 @@ def oracle_predictions(root: str | Path, split: str, num_samples: int = 10, seed
     if not is_synthetic(root):
         raise ConfigError(f"the oracle needs a synthetic corpus written by `reactdiff synth` ({root} has no {CONFIG_NAME} and synth_labels.json); it does not exist for real data")
     config = from_dict(SynthConfig, load_json(root / CONFIG_NAME))
+    if config.is_mars:
+        raise ConfigError(f"{root / CONFIG_NAME}: a MARS-layout corpus; use reactdiff.synth.oracle.mars_oracle_reactions")
     rows = build_plan(config)[split]
     frames = CLIP_FRAMES
     emotion = np.empty((2 * len(rows), num_samples, frames, 25), np.float32)
@@ -74,3 +80,45 @@ def oracle_predictions(root: str | Path, split: str, num_samples: int = 10, seed
         listener_path=[row.listener_path for row in rows] + [row.speaker_path for row in rows],
         meta={"baseline": "oracle", "split": split, "num_samples": num_samples, "seed": seed},
     )
+
+
+def mars_oracle_reactions(
+    root: str | Path, split: str, session: str, stem: str, num_samples: int = 10, seed: int = 0
+) -> tuple[np.ndarray, np.ndarray]:
+    """K = ``num_samples`` fresh listener reactions to the speaker of ``<split>/speaker/<session>/<stem>``
+    of a MARS-layout synthetic corpus: emotion (K, T, 25) and 3DMM offsets from the mean face
+    (K, T, 58), T the stem's length. Each is a new listener (style, mode, lag, noise) of the
+    session's script, so all are appropriate by the MARS rule (same session)."""
+    from reactdiff.config import from_dict
+    from reactdiff.io import load_json
+    from reactdiff.synth.behaviour import REACTION_MODES, listener_behaviour, person_style, reaction_lag, speaker_behaviour
+    from reactdiff.synth.face import face_from_state
+    from reactdiff.synth.mars_plan import build_mars_plan, content_mood, session_script
+    from reactdiff.synth.mars_writer import MIN_GENERATED_FRAMES, mars_style, stem_rng
+    from reactdiff.synth.settings import MARS_FPS, SynthConfig
+    from reactdiff.synth.writer import CONFIG_NAME
+
+    root = Path(root)
+    if not is_synthetic(root):
+        raise ConfigError(f"the oracle needs a synthetic corpus written by `reactdiff synth` ({root} has no {CONFIG_NAME})")
+    config = from_dict(SynthConfig, load_json(root / CONFIG_NAME))
+    if not config.is_mars:
+        raise ConfigError(f"{root / CONFIG_NAME}: preset {config.preset!r} is not a MARS layout; use oracle_predictions")
+    matches = [item for item in build_mars_plan(config).stems.get(split, []) if (item.session, item.stem) == (session, stem)]
+    if not matches:
+        raise ConfigError(f"{root}: no stem {split}/{session}/{stem} in this corpus")
+    item = matches[0]
+    script = session_script(config.seed, item.script)
+    num_frames = max(item.num_frames, MIN_GENERATED_FRAMES)
+    # The stem's speaker exactly as the corpus drew it (same stream, same first draws).
+    speaker_style = mars_style(config.seed, item.split, item.speaker_person)
+    speaker = speaker_behaviour(script.speaker, speaker_style, stem_rng(config.seed, item), num_frames, MARS_FPS)
+    rng = np.random.default_rng(np.random.SeedSequence([config.seed, _ORACLE_STREAM, seed, 0x4D415253, item.index]))
+    emotion = np.empty((num_samples, item.num_frames, 25), np.float32)
+    coeffs = np.empty((num_samples, item.num_frames, 58), np.float32)
+    for k in range(num_samples):
+        mode = REACTION_MODES[int(rng.integers(len(REACTION_MODES)))]
+        style = content_mood(person_style(rng), script)
+        state = listener_behaviour(speaker, mode, style, rng, reaction_lag(mode, style, rng, MARS_FPS))
+        emotion[k], coeffs[k] = (array[: item.num_frames] for array in face_from_state(state, style, rng))
+    return emotion, coeffs

@@ -1,5 +1,9 @@
-"""Small building blocks for frame-rate behaviour signals (25 fps): smooth noise, episodes,
-bumps, lags."""
+"""Small building blocks for frame-rate behaviour signals: smooth noise, episodes, bumps, lags.
+
+Time constants are given in seconds and turned into frames at the corpus's frame rate (25 fps for
+REACT 2024, 30 fps for MARS) by ``frames_in`` / ``sigma_in``, so both corpora have the same
+structure in seconds. Both round so that at 25 fps they give exactly the frame values the 2024
+generator was written with (its bytes must not change)."""
 
 from __future__ import annotations
 
@@ -9,6 +13,17 @@ from scipy.ndimage import gaussian_filter1d
 from reactdiff.constants import FPS
 
 Episode = tuple[int, int]  # (start frame, duration in frames)
+
+
+def frames_in(seconds: float, fps: int) -> int:
+    """A duration in seconds as a whole number of frames at ``fps``."""
+    return int(round(seconds * fps))
+
+
+def sigma_in(seconds: float, fps: int) -> float:
+    """A smoothing width in seconds as (fractional) frames at ``fps``; rounded to 1e-6 so that
+    e.g. 1.6 s at 25 fps is exactly 40.0, not 40.000000000000004."""
+    return round(seconds * fps, 6)
 
 
 def smooth_noise(
@@ -28,11 +43,12 @@ def poisson_episodes(
     rate_per_s: float,
     duration_s: tuple[float, float],
     allowed: np.ndarray | None = None,
+    fps: int = FPS,
 ) -> list[Episode]:
     """Episodes whose onsets form a Poisson process; ``allowed`` (bool per frame) gates onsets."""
-    count = rng.poisson(rate_per_s * num_frames / FPS)
+    count = rng.poisson(rate_per_s * num_frames / fps)
     starts = np.sort(rng.integers(0, num_frames, size=count))
-    durations = np.round(rng.uniform(*duration_s, size=count) * FPS).astype(int)
+    durations = np.round(rng.uniform(*duration_s, size=count) * fps).astype(int)
     return [
         (int(start), max(int(duration), 1))
         for start, duration in zip(starts, durations)
@@ -40,7 +56,9 @@ def poisson_episodes(
     ]
 
 
-def bumps(num_frames: int, episodes: list[Episode], amplitudes: np.ndarray | float = 1.0) -> np.ndarray:
+def bumps(
+    num_frames: int, episodes: list[Episode], amplitudes: np.ndarray | float = 1.0, fps: int = FPS
+) -> np.ndarray:
     """Plateaus over the episodes with soft (about 0.1 s) onsets and offsets."""
     signal = np.zeros(num_frames)
     amplitudes = np.broadcast_to(np.asarray(amplitudes, dtype=float), (len(episodes),))
@@ -48,7 +66,7 @@ def bumps(num_frames: int, episodes: list[Episode], amplitudes: np.ndarray | flo
         end = min(start + duration, num_frames)
         if start < num_frames:
             signal[start:end] = np.maximum(signal[start:end], amplitude)
-    return gaussian_filter1d(signal, 1.5)
+    return gaussian_filter1d(signal, sigma_in(0.06, fps))
 
 
 def delayed(signal: np.ndarray, lag_frames: int) -> np.ndarray:
@@ -58,11 +76,13 @@ def delayed(signal: np.ndarray, lag_frames: int) -> np.ndarray:
     return np.concatenate([np.full(lag_frames, signal[0]), signal[:-lag_frames]])
 
 
-def damped_oscillation(num_frames: int, onsets: list[int], amplitude: float, hz: float, decay_s: float) -> np.ndarray:
+def damped_oscillation(
+    num_frames: int, onsets: list[int], amplitude: float, hz: float, decay_s: float, fps: int = FPS
+) -> np.ndarray:
     """Sum of decaying sine bursts starting at ``onsets`` (head nods)."""
     signal = np.zeros(num_frames)
-    burst_len = int(3 * decay_s * FPS)
-    t = np.arange(burst_len) / FPS
+    burst_len = int(3 * decay_s * fps)
+    t = np.arange(burst_len) / fps
     burst = amplitude * np.sin(2 * np.pi * hz * t) * np.exp(-t / decay_s)
     for onset in onsets:
         if 0 <= onset < num_frames:

@@ -1,5 +1,6 @@
 """Write a synthetic dataset in the REACT 2024 layout, pair by pair (streaming, so memory stays
-flat whatever the preset), every file atomically; a re-run skips pairs whose files all exist."""
+flat whatever the preset), every file atomically; a re-run skips pairs whose files all exist.
+``write_dataset`` hands the MARS presets to ``mars_writer``."""
 
 from __future__ import annotations
 
@@ -7,19 +8,17 @@ from pathlib import Path
 
 import numpy as np
 
-from reactdiff.config import from_dict, save_config, to_dict
+from reactdiff.config import from_dict
 from reactdiff.constants import CLIP_FRAMES_STORED, EMOTION_COLUMNS, FPS, SPLITS
-from reactdiff.errors import ConfigError
-from reactdiff.io import atomic_path, load_json, save_json, save_npy, save_text
+from reactdiff.io import load_json, save_json, save_npy, save_text
 from reactdiff.synth.behaviour import PROTOTYPES, REACTION_MODES
 from reactdiff.synth.face import mean_face
+from reactdiff.synth.files import CONFIG_NAME, LABELS_NAME, prepare_root, save_video, save_wav
 from reactdiff.synth.generate import ClipData, generate_pair
 from reactdiff.synth.plan import PairPlan, build_plan, emotion_path, neighbour_matrix
 from reactdiff.synth.settings import SynthConfig
 
-CONFIG_NAME = "synth_config.json"
-#: Hidden generating labels per pair (for benchmarks and tests; models must not read them).
-LABELS_NAME = "synth_labels.json"
+__all__ = ["CONFIG_NAME", "LABELS_NAME", "clip_files", "write_clip", "write_clip_videos", "write_dataset"]
 
 
 def clip_files(root: Path, split: str, clip: str, video: bool) -> dict[str, Path]:
@@ -41,31 +40,14 @@ def _emotion_csv(emotion: np.ndarray) -> str:
     return f"{header}\n{rows}\n"
 
 
-def _save_wav(path: Path, audio: np.ndarray, sample_rate: int) -> None:
-    import soundfile
-
-    # Quantise ourselves so the bytes never depend on libsndfile's float conversion.
-    pcm = np.round(np.clip(audio, -1.0, 1.0) * 32767).astype(np.int16)
-    with atomic_path(path) as tmp:
-        soundfile.write(str(tmp), pcm, sample_rate, subtype="PCM_16", format="WAV")
-
-
-def _save_video(path: Path, clip: ClipData, sample_rate: int, size: int) -> None:
-    from reactdiff.render.face2d import render_faces
-    from reactdiff.render.video import write_video
-
-    frames = render_faces(clip.emotion, clip.coeffs_3dmm, size=size)
-    write_video(path, frames, fps=FPS, audio=(clip.audio, sample_rate))
-
-
 def write_clip(root: Path, split: str, clip_path: str, clip: ClipData, config: SynthConfig, mean: np.ndarray) -> None:
     """Write one clip's files (the stored 3DMM is the mean face plus the generated offsets)."""
     files = clip_files(root, split, clip_path, config.video)
     save_text(files["emotion"], _emotion_csv(clip.emotion))
     save_npy(files["3dmm"], (clip.coeffs_3dmm + mean).astype(np.float32))
-    _save_wav(files["audio"], clip.audio, config.sample_rate)
+    save_wav(files["audio"], clip.audio, config.sample_rate)
     if config.video:
-        _save_video(files["video"], clip, config.sample_rate, config.video_size)
+        save_video(files["video"], clip, config.sample_rate, config.video_size, FPS)
 
 
 def _split_csv(rows: list[PairPlan]) -> str:
@@ -89,28 +71,15 @@ def _labels(plan: dict[str, list[PairPlan]]) -> dict:
     }
 
 
-def _check_same_config(root: Path, config: SynthConfig) -> None:
-    """Refuse to mix two configs in one folder; the same config resumes (videos may be added)."""
-    path = root / CONFIG_NAME
-    rendering_only = ("video", "video_size")
-    current = {key: value for key, value in to_dict(config).items() if key not in rendering_only}
-    if path.exists() and {k: v for k, v in load_json(path).items() if k not in rendering_only} != current:
-        raise ConfigError(
-            f"{path}: the folder holds a dataset made with other settings; "
-            "use a new output folder or the same settings to resume"
-        )
-
-
 def write_dataset(root: str | Path, config: SynthConfig, progress: bool = True) -> dict[str, int]:
-    """Generate and write the whole dataset; returns the number of pairs per split."""
+    """Generate and write the whole dataset; returns the number of pairs (MARS: stems) per split."""
     from tqdm import tqdm
 
-    config.validate()
-    root = Path(root)
-    if root.exists() and not root.is_dir():
-        raise ConfigError(f"{root}: output exists and is not a folder")
-    _check_same_config(root, config)
-    save_config(config, root / CONFIG_NAME)
+    if config.is_mars:
+        from reactdiff.synth.mars_writer import write_mars_dataset
+
+        return write_mars_dataset(root, config, progress)
+    root = prepare_root(root, config)
 
     plan = build_plan(config)
     mean = mean_face()
@@ -147,6 +116,10 @@ def write_clip_videos(root: str | Path, split: str, clips: list[str], size: int 
 
     root = Path(root)
     config = from_dict(SynthConfig, load_json(root / CONFIG_NAME))
+    if config.is_mars:
+        from reactdiff.errors import ConfigError
+
+        raise ConfigError(f"{root / CONFIG_NAME}: a MARS-layout corpus; re-run `reactdiff synth` on it with --video")
     size = size or config.video_size
     wanted = set(clips)
     paths = []
@@ -156,7 +129,7 @@ def write_clip_videos(root: str | Path, split: str, clips: list[str], size: int 
         if missing:
             speaker, listener = generate_pair(config.seed, row, config.sample_rate, CLIP_FRAMES_STORED)
             for role, clip in missing:
-                _save_video(clip_files(root, split, clip, True)["video"], speaker if role == "speaker" else listener, config.sample_rate, size)
+                save_video(clip_files(root, split, clip, True)["video"], speaker if role == "speaker" else listener, config.sample_rate, size, FPS)
         paths += [clip_files(root, split, clip, True)["video"] for _, clip in roles]
         wanted -= {clip for _, clip in roles}
     if wanted:
