@@ -49,7 +49,11 @@ def register(subparsers) -> None:
     parser.add_argument("--samples", type=int, default=10, help="reactions per speaker (K)")
     add_sampling_arguments(parser)
     parser.add_argument("--seed", type=int, default=0)
-    parser.add_argument("--batch_size", type=int, default=16, help="speakers per sampling call")
+    parser.add_argument("--batch_size", type=int, default=16, help="speakers (chunks) per sampling call")
+    parser.add_argument("--chunk_frames", type=int, default=750,
+                        help="longer clips are generated in consecutive chunks of this many frames, each independently "
+                        "(the REACT offline protocol; a REACT 2024 clip is one chunk)")
+    parser.add_argument("--layout", default="auto", help="dataset layout: auto, react2024 or react2025 (MARS)")
     parser.add_argument("--device", default="auto", help="auto (GPU if torch sees one), cpu, cuda, cuda:1...")
     parser.add_argument("--out", type=Path, required=True, help="predictions .npz to write (an existing file is replaced)")
     parser.set_defaults(func=run)
@@ -63,15 +67,17 @@ def run(args: argparse.Namespace) -> int:
 
     if args.out.is_dir():
         raise ConfigError(f"--out: {args.out} is a folder; give the predictions file to write (e.g. {args.out / 'predictions.npz'})")
-    if args.samples < 1 or args.batch_size < 1:
-        raise ConfigError("--samples and --batch_size must be positive")
+    if args.samples < 1 or args.batch_size < 1 or args.chunk_frames < 1:
+        raise ConfigError("--samples, --batch_size and --chunk_frames must be positive")
     model = ReactionModel.from_checkpoint(args.checkpoint, device=args.device)
     options = sampling_options(args)
     model.sampling(**options)  # a bad option fails here, before any generation
     predictions = generate_split(model, args.data, args.split, num_samples=args.samples, seed=args.seed,
-                                 batch_size=args.batch_size, **options)
+                                 batch_size=args.batch_size, chunk_frames=args.chunk_frames, layout=args.layout, **options)
     predictions.save(args.out)
     save_json(args.out.with_suffix(".config.json"), dict(predictions.meta, data=str(args.data), out=str(args.out)))
-    n, k, t = predictions.emotion.shape[:3]
-    print(f"wrote {args.out}: {n} speakers x {k} reactions x {t} frames by {model.name} ({predictions.meta['seconds']} s)")
+    lengths = predictions.lengths
+    frames = f"{lengths[0]}" if len(set(lengths)) == 1 else f"{min(lengths)}..{max(lengths)}"
+    print(f"wrote {args.out}: {predictions.num_rows} speakers x {predictions.num_samples} reactions x {frames} frames "
+          f"by {model.name} ({predictions.meta['seconds']} s)")
     return 0
