@@ -53,9 +53,20 @@ def emotion_problems(values: np.ndarray) -> list[str]:
     return problems
 
 
-def check_dataset(root: str | Path, splits=SPLITS, mean_face: str | Path | None = None) -> list[Problem]:
-    """Every problem found in the dataset (an empty list means it is valid)."""
-    layout = ReactLayout(root, mean_face=mean_face)
+def check_dataset(root: str | Path, splits=SPLITS, mean_face: str | Path | None = None, layout: str = "auto") -> list[Problem]:
+    """Every problem found in the dataset (an empty list means it is valid); ``layout`` is one of
+    :data:`reactdiff.data.layouts.LAYOUTS` (``auto`` detects it)."""
+    from reactdiff.data.layouts import open_layout
+
+    reader = open_layout(root, layout, mean_face=mean_face)
+    if reader.name == "react2025":
+        from reactdiff.data.mars_check import check_mars
+
+        return check_mars(reader, splits)
+    return _check_react2024(reader, splits)
+
+
+def _check_react2024(layout: ReactLayout, splits) -> list[Problem]:
     problems: list[Problem] = []
     try:
         layout.mean_face
