@@ -370,3 +370,18 @@ def test_prepare_eeg_and_personality(mars):
     (base / "eeg_processed").rename(mars / "eeg_elsewhere")
     with pytest.raises(DataError, match="no EEG folder"):
         prepare(mars, PrepareConfig(splits=("val",), streams=("eeg",), store=str(mars / "other")), progress=False)
+
+
+def test_extract_at_30_fps(tmp_path):
+    from test_extract import FACE_SHORT, SPEECH
+
+    out = tmp_path / "store"
+    args = ["extract", str(FACE_SHORT), "--audio", str(SPEECH), "--out", str(out), "--streams", "mfcc,voice", "--fps", "30"]
+    assert main(args) == 0
+    store = FeatureStore(out)
+    # The 2.4 s clip is 60 frames at 25 fps (the default), 72 at 30.
+    assert store.read("mfcc", "face_short").shape == (72, 26) and store.read("voice", "face_short").shape == (72, 1)
+    assert store.clip_info("face_short") == {"fps": 30, "frames": 72}
+    assert main([*args[:-1], "0"]) == 0  # the video's own rate (30): same inputs, up to date
+    assert main([*args[:-1], "25"]) == 0
+    assert store.read("mfcc", "face_short").shape == (60, 26) and store.clip_info("face_short")["fps"] == 25

@@ -13,8 +13,8 @@ def register(subparsers) -> None:
     parser = subparsers.add_parser(
         "extract",
         help="extract per-frame feature streams (face, emotion, 3DMM approximations, audio) from your own clips",
-        description="Decode each clip, resample it to --fps (default: the video's own rate; 25 for REACT 2024 "
-        "models, 30 for REACT 2025/2026 ones), track the face (MediaPipe) and compute the "
+        description="Decode each clip, resample it to --fps (25 for REACT 2024 models, the default; 30 for "
+        "REACT 2025/2026 ones; 0 for the video's own rate), track the face (MediaPipe) and compute the "
         "requested streams into a feature store at DIR/<stream>/<clip>.npy. Clips already extracted "
         "are skipped, so a re-run resumes. Video streams need the extras: bash scripts/install_extras.sh",
     )

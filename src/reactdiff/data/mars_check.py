@@ -13,7 +13,7 @@ from __future__ import annotations
 from pathlib import Path
 
 from reactdiff.constants import COEFFS_3DMM_DIM, EMOTION_DIM
-from reactdiff.data.check import Problem, emotion_problems
+from reactdiff.data.problems import Problem, emotion_problems
 from reactdiff.data.mars import ATTRIBUTES, EEG, PERSONALITY, ROLES, MarsLayout, partner_of, read_frames_npy
 from reactdiff.data.wav import SHORTFALL_TOLERANCE_SECONDS, wav_problems
 from reactdiff.errors import DataError

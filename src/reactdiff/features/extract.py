@@ -57,9 +57,10 @@ class ExtractConfig:
 
     streams: tuple[str, ...] = DEFAULT_STREAMS
     video: VideoFeatureConfig = field(default_factory=VideoFeatureConfig)
-    #: Frame rate of the extracted streams; 0: the video's own rate (rounded) when it has one,
-    #: else 25 (a frame folder). 25 for REACT 2024 models, 30 for REACT 2025/2026 (MARS) ones.
-    fps: int = 0
+    #: Frame rate of the extracted streams: 25 for REACT 2024 models, 30 for REACT 2025/2026 (MARS)
+    #: ones; 0: the video's own rate (rounded) when it has one, else 25 (a frame folder). The
+    #: default stays 25 so a clip filmed at 30 fps still feeds a 25 fps model unchanged.
+    fps: int = FPS
 
 
 def split_streams(streams) -> tuple[tuple[str, ...], tuple[str, ...]]:
@@ -198,8 +199,8 @@ def compute_video_streams(
 
 
 def clip_fps(video_path: str | Path, fps: int = 0) -> int:
-    """The frame rate to extract at: ``fps`` when set, else the video's own rate rounded (25 for a
-    frame folder or a file that reports none)."""
+    """The frame rate to extract at: ``fps`` when positive; for 0 the video's own rate rounded (25
+    for a frame folder or a file that reports none)."""
     from reactdiff.features.video import probe_video
 
     if fps < 0:
