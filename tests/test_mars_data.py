@@ -290,6 +290,14 @@ def test_two_shards_equal_one_run(mars, tmp_path):
     assert recorded(whole) == recorded(sharded)
 
 
+def test_a_worker_error_names_the_file(mars):
+    broken = mars / "val" / "coefficients" / "listener/session1" / f"{STEM}.npy"
+    broken.write_bytes(b"garbage")
+    with pytest.raises(DataError, match="unreadable") as error:
+        prepare(mars, PrepareConfig(splits=("val",), workers=2), progress=False)
+    assert error.value.path == broken
+
+
 @pytest.mark.parametrize("shard", ["2/2", "a/b", "1", "-1/2", "0/0"])
 def test_shard_setting_is_validated(mars, shard):
     with pytest.raises(ConfigError, match="I/N"):

@@ -31,8 +31,10 @@ def run(args: argparse.Namespace) -> int:
     config = resolve_config(PrepareConfig, args)
     summary = prepare(args.root, config)
     store = store_for(args.root, config)
-    # How the work was split is no property of the store: every shard records the same settings.
-    save_config(dataclasses.replace(config, workers=1, shard=""), store.directory / "prepare_config.json")
+    # How the work was split is no property of the store: every shard records the same settings,
+    # with the layout as detected.
+    recorded = dataclasses.replace(config, workers=1, shard="", layout=summary.layout)
+    save_config(recorded, store.directory / "prepare_config.json")
     print(
         f"prepared {', '.join(summary.splits)}: {summary.computed} stream files written, "
         f"{summary.skipped} up to date; store: {store.directory}"

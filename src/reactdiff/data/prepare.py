@@ -46,6 +46,8 @@ class PrepareSummary:
     computed: int = 0
     skipped: int = 0
     splits: list[str] = field(default_factory=list)
+    #: The layout read (react2024 or react2025), as detected when the setting is auto.
+    layout: str = ""
     #: Clips whose optional stream was filled in or left out (e.g. "eeg: file missing, zeros with mask 0").
     notes: dict[str, int] = field(default_factory=dict)
 
@@ -107,7 +109,7 @@ def prepare(root: str | Path, config: PrepareConfig = PrepareConfig(), progress:
     if layout.name == "react2025":
         _write_appropriate_sets(layout, store, splits)
 
-    summary = PrepareSummary(splits=splits)
+    summary = PrepareSummary(splits=splits, layout=layout.name)
 
     def add(result: tuple[int, list[str]]) -> None:
         computed, notes = result
