@@ -4,6 +4,8 @@
 import json
 import multiprocessing
 import random
+import shutil
+import tarfile
 
 import numpy as np
 import pytest
@@ -374,8 +376,17 @@ def test_prepare_eeg_and_personality(mars):
     assert not store.has("personality", "val/listener/session0/s-b")  # no row: left out, recorded
     assert "no row" in store.clip_info("val/listener/session0/s-b")["personality"]
     assert any("eeg" in note for note in summary.notes)
-    # A split without any EEG folder: asking for the stream is a mistake, named.
-    (base / "eeg_processed").rename(mars / "eeg_elsewhere")
+    again = prepare(mars, PrepareConfig(splits=("val",), streams=streams), progress=False)
+    assert again.computed == 0 and again.notes == summary.notes
+    # The baseline's fallback: eeg_processed.tar.gz, read in memory.
+    with tarfile.open(base / "eeg_processed.tar.gz", "w:gz") as archive:
+        archive.add(base / "eeg_processed", arcname="eeg_processed")
+    shutil.rmtree(base / "eeg_processed")
+    other = mars / "from_archive"
+    prepare(mars, PrepareConfig(splits=("val",), streams=("eeg",), store=str(other)), progress=False)
+    np.testing.assert_array_equal(FeatureStore(other).read("eeg", "val/listener/session0/s-a"), values)
+    # A split without any EEG: asking for the stream is a mistake, named.
+    (base / "eeg_processed.tar.gz").unlink()
     with pytest.raises(DataError, match="no EEG folder"):
         prepare(mars, PrepareConfig(splits=("val",), streams=("eeg",), store=str(mars / "other")), progress=False)
 

@@ -83,6 +83,7 @@ class MarsLayout(RootedLayout):
         self._listings: dict[str, dict[tuple[str, str], list[str]]] = {}
         self._file_frames: dict[tuple[str, str], dict[str, int | None]] = {}
         self._personality_tables: dict[tuple[str, str], dict] = {}
+        self._eeg_archives: dict[str, object] = {}
 
     # -- enumeration ---------------------------------------------------------------------------
     def split_dir(self, split: str) -> Path:
@@ -282,19 +283,39 @@ class MarsLayout(RootedLayout):
             raise DataError(self.personality_path(split, role), f"no personality row for {clip} (looked up session {session!r} and stem {stem!r})")
         return vector
 
+    def eeg_archive_path(self, split: str) -> Path:
+        return self._inside(self.split_dir(split) / f"{EEG}.tar.gz")
+
+    def eeg_source(self, split: str, clip: str) -> Path | None:
+        """Where the clip's EEG is read from: its CSV, else the split's ``eeg_processed.tar.gz``
+        (the baseline's fallback, used only without an ``eeg_processed`` folder); None when neither
+        exists. A DataError when the split has no EEG at all (the stream was asked for by mistake)."""
+        folder = self.split_dir(split) / EEG
+        if folder.is_dir():
+            path = self.eeg_path(split, clip)
+            return path if path.is_file() else None
+        archive = self.eeg_archive_path(split)
+        if archive.is_file():
+            return archive
+        raise DataError(folder, f"no EEG folder (nor {archive.name}) in this split (REACT 2026 data only); drop the eeg streams")
+
     def load_eeg(self, split: str, clip: str, num_frames: int) -> tuple[np.ndarray, np.ndarray, bool]:
         """Per-frame ``(eeg, mask, found)``, each array (num_frames, 14). A clip without an EEG file
-        gets zeros with mask 0 and ``found`` False, as the 2026 loader does; a split with no
-        ``eeg_processed`` folder at all is a DataError (the stream was asked for by mistake)."""
-        from reactdiff.data.mars_extras import eeg_per_frame, missing_eeg, read_eeg_csv
+        gets zeros with mask 0 and ``found`` False, as the 2026 loader does."""
+        from reactdiff.data.mars_extras import EegArchive, eeg_per_frame, missing_eeg, read_eeg_csv
 
-        folder = self.split_dir(split) / EEG
-        if not folder.is_dir():
-            raise DataError(folder, "no EEG folder in this split (REACT 2026 data only); drop the eeg streams")
-        path = self.eeg_path(split, clip)
-        if not path.is_file():
+        source = self.eeg_source(split, clip)
+        if source is None:
             return (*missing_eeg(num_frames), False)
-        values, mask = read_eeg_csv(path)
+        if source.name.endswith(".tar.gz"):
+            if split not in self._eeg_archives:
+                self._eeg_archives[split] = EegArchive(source)
+            data = self._eeg_archives[split].read(clip)
+            if data is None:
+                return (*missing_eeg(num_frames), False)
+            values, mask = read_eeg_csv(source / clip, data)
+        else:
+            values, mask = read_eeg_csv(source)
         return (*eeg_per_frame(values, mask, num_frames, self.fps), True)
 
 

@@ -15,7 +15,9 @@ Both are read as the 2026 baseline reads them (``dataset/perfrdiff_rewrite_weigh
 from __future__ import annotations
 
 import csv
+import io
 import math
+import tarfile
 from pathlib import Path
 
 import numpy as np
@@ -36,13 +38,14 @@ EEG_CHANNEL_SCALE = 1000.0
 EEG_ROWS_PER_SECOND = 1
 
 
-def _read_rows(path: Path, what: str) -> tuple[list[str], list[list[str]]]:
-    """Header and data rows of a UTF-8 CSV (BOM allowed), blank lines dropped."""
-    if not path.is_file():
+def _read_rows(path: Path, what: str, data: bytes | None = None) -> tuple[list[str], list[list[str]]]:
+    """Header and data rows of a UTF-8 CSV (BOM allowed), blank lines dropped; ``data`` holds the
+    file's bytes when it comes from an archive (``path`` then names the member)."""
+    if data is None and not path.is_file():
         raise DataError(path, f"{what} not found")
     try:
-        with open(path, newline="", encoding="utf-8-sig") as handle:
-            rows = [row for row in csv.reader(handle) if any(cell.strip() for cell in row)]
+        text = path.read_bytes() if data is None else data
+        rows = [row for row in csv.reader(io.StringIO(text.decode("utf-8-sig"), newline="")) if any(cell.strip() for cell in row)]
     except (OSError, UnicodeDecodeError, csv.Error) as exc:
         raise DataError(path, f"unreadable {what} ({exc})") from exc
     if not rows:
@@ -102,9 +105,10 @@ def lookup_personality(table: dict, session: str, stem: str) -> np.ndarray | Non
     return found if found is not None else table.get((None, stem))
 
 
-def read_eeg_csv(path: Path) -> tuple[np.ndarray, np.ndarray]:
-    """``(values, mask)``, each ``(rows, 14)`` float32, of an EEG file (one row per second)."""
-    header, rows = _read_rows(path, "EEG file")
+def read_eeg_csv(path: Path, data: bytes | None = None) -> tuple[np.ndarray, np.ndarray]:
+    """``(values, mask)``, each ``(rows, 14)`` float32, of an EEG file (one row per second);
+    ``data``: the file's bytes, read from an archive member named ``path``."""
+    header, rows = _read_rows(path, "EEG file", data)
     missing = [name for name in EEG_COLUMNS if name not in header]
     if missing:
         raise DataError(path, f"EEG file lacks column(s) {', '.join(missing)}")
@@ -123,6 +127,30 @@ def read_eeg_csv(path: Path) -> tuple[np.ndarray, np.ndarray]:
                 values[index, target], mask[index, target] = value, 1.0
     values[:, : len(EEG_RAW_CHANNELS)] /= EEG_CHANNEL_SCALE
     return values.astype(np.float32), mask.astype(np.float32)
+
+
+class EegArchive:
+    """The baseline's fallback ``<split>/eeg_processed.tar.gz``: members ``eeg_processed/<clip>.csv``
+    or ``<clip>.csv``, read in memory (nothing is extracted to disk, so member paths cannot escape)."""
+
+    def __init__(self, path: Path):
+        self.path = path
+        try:
+            self._tar = tarfile.open(path, "r:*")
+            self._members = {member.name.lstrip("./"): member for member in self._tar.getmembers() if member.isfile()}
+        except (OSError, tarfile.TarError, EOFError) as exc:
+            raise DataError(path, f"unreadable EEG archive ({exc})") from exc
+
+    def read(self, clip: str) -> bytes | None:
+        """The bytes of the clip's member, or None when the archive has none."""
+        for name in (f"eeg_processed/{clip}.csv", f"{clip}.csv"):
+            member = self._members.get(name)
+            if member is not None:
+                try:
+                    return self._tar.extractfile(member).read()
+                except (OSError, tarfile.TarError, EOFError) as exc:
+                    raise DataError(self.path, f"member {name}: unreadable ({exc})") from exc
+        return None
 
 
 def eeg_per_frame(values: np.ndarray, mask: np.ndarray, num_frames: int, fps: int) -> tuple[np.ndarray, np.ndarray]:

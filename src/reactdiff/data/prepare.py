@@ -286,17 +286,19 @@ def _prepare_extras(layout, store: FeatureStore, plan: StreamPlan, split: str, c
     key, written = f"{split}/{clip}", 0
     eeg_streams = [name for name in plan.extras if name in ("eeg", "eeg_mask")]
     if eeg_streams:
-        path = layout.eeg_path(split, clip)
+        source = layout.eeg_source(split, clip)  # the clip's CSV, the split's archive, or None
         # A missing file is an input too ("-"): the streams are recomputed when it appears.
-        sources = sources_signature(*lengths, path if path.is_file() else None)
-        if not path.is_file():
-            notes["eeg"] = "file missing: zeros with mask 0 (as the 2026 loader)"
+        sources = sources_signature(*lengths, source)
         if any(not store.is_current(name, key, sources) for name in eeg_streams):
-            values, mask, _found = layout.load_eeg(split, clip, num_frames())
+            values, mask, found = layout.load_eeg(split, clip, num_frames())
             for name, array in (("eeg", values), ("eeg_mask", mask)):
                 if name in eeg_streams:
                     store.write(name, key, array, sources)
                     written += 1
+        else:  # up to date: what was recorded when the streams were computed still holds
+            found = "eeg" not in (store.clip_info(key) or {})
+        if not found:
+            notes["eeg"] = "file missing: zeros with mask 0 (as the 2026 loader)"
     if "personality" in plan.extras:
         role = clip.split("/")[0]
         path = layout.personality_path(split, role)
