@@ -188,7 +188,9 @@ def test_prosody_of_speech_is_in_a_human_range(conversation):
 def test_audio_streams_registry_dims_match_outputs(conversation):
     samples, sample_rate = conversation
     streams = compute_audio_streams(samples[: 16000 * 3], sample_rate, 75)
-    assert set(streams) == set(AUDIO_FUNCTIONS) == set(AUDIO_STREAMS) == {"mfcc", "mfcc78", "voice", "prosody"}
+    assert set(AUDIO_FUNCTIONS) == set(AUDIO_STREAMS) == {"mfcc", "mfcc78", "mfcc39", "voice", "prosody"}
+    # mfcc78 exists at 25 fps (2 Kaldi windows per frame), mfcc39 at 30 fps (1 window).
+    streams.update(compute_audio_streams(samples[: 16000 * 3], sample_rate, 75, ["mfcc39"], fps=30))
     for name, info in AUDIO_STREAMS.items():
         assert streams[name].shape == (75, info.dim) and streams[name].dtype == np.float32, name
         assert np.isfinite(streams[name]).all(), name

@@ -310,10 +310,11 @@ def test_refused(world, case, capsys):
 def test_empty_dataset_is_an_error(tmp_path, capsys):
     root = tmp_path / "empty"
     root.mkdir()
+    # Neither split lists (REACT 2024) nor <split>/facial-attributes (MARS): no layout to read.
     code, _out, err = run(capsys, "prepare", root)
-    assert_one_line_error(code, err, "prepare", str(root), "no split list found")
-    code, out, _err = run(capsys, "data", "check", root)
-    assert code == 1 and "train.csv: split list not found" in out
+    assert_one_line_error(code, err, "prepare", str(root), "not a REACT dataset")
+    code, _out, err = run(capsys, "data", "check", root)
+    assert_one_line_error(code, err, "data", str(root), "not a REACT dataset")
 
 
 @pytest.mark.parametrize("make", ["zero-bytes", "strings"])

@@ -17,6 +17,11 @@ class DataError(ReactDiffError):
         self.problem = problem
         super().__init__(f"{path}: {problem}" if path is not None else problem)
 
+    def __reduce__(self):
+        # Rebuilt from (path, problem), not from the formatted message: an error raised in a
+        # ``prepare --workers`` process reaches the parent intact.
+        return (type(self), (self.path, self.problem))
+
 
 class ConfigError(ReactDiffError):
     """A configuration key is unknown or a value has the wrong type."""

@@ -6,6 +6,7 @@ Layout::
     <store>/<stream>/<key>.npy        (frames, dim) float32, one file per clip
 
     <store>/_sources/<key>.json       stream -> signature of its inputs and of the file written
+    <store>/_clips/<key>.json         the clip's frame rate and length (``write_clip_info``)
 
 A key is ``<split>/<clip path>`` for dataset clips, or a clip name for a user's own clip; every path
 a key or stream name leads to must stay inside the store. Files are written atomically, so a file
@@ -18,6 +19,8 @@ and ``reactdiff extract`` skip work and resume after an interruption.
 
 from __future__ import annotations
 
+import contextlib
+import fcntl
 import hashlib
 import json
 import os
@@ -53,20 +56,63 @@ class FeatureStore:
             raise DataError(self.index_path, f"not a valid stream index ({exc}); delete the store to rebuild it") from exc
 
     def register(self, info: StreamInfo) -> None:
-        """Declare a stream (idempotent); refuse a redefinition with another dimension."""
+        """Declare a stream (idempotent); refuse a redefinition with another dimension.
+
+        Safe when several processes (``prepare --shard``, ``--workers``) register at once: the
+        read-modify-write of ``streams.json`` holds an exclusive lock on ``<store>/streams.lock``,
+        and the file is replaced atomically, so no registration is lost and no reader sees half a file."""
         self._check_stream_name(info.name)
-        streams = self.streams
-        known = streams.get(info.name)
-        if known == info:
-            return
-        if known is not None and known.dim != info.dim:
-            raise DataError(
-                self.index_path,
-                f"stream '{info.name}' is stored with dim {known.dim}; refusing to redefine it as {info.dim} "
-                f"(delete {self.directory / info.name} to recompute it)",
-            )
-        streams[info.name] = info
-        save_json(self.index_path, {name: asdict(stream) for name, stream in sorted(streams.items())})
+        if self.streams.get(info.name) == info:
+            return  # the common case needs no lock
+        with self._index_lock():
+            streams = self.streams
+            known = streams.get(info.name)
+            if known == info:
+                return
+            if known is not None and known.dim != info.dim:
+                raise DataError(
+                    self.index_path,
+                    f"stream '{info.name}' is stored with dim {known.dim}; refusing to redefine it as {info.dim} "
+                    f"(delete {self.directory / info.name} to recompute it)",
+                )
+            streams[info.name] = info
+            save_json(self.index_path, {name: asdict(stream) for name, stream in sorted(streams.items())})
+
+    @contextlib.contextmanager
+    def _index_lock(self):
+        # flock (POSIX advisory lock): released by the kernel if the holder dies, so a killed
+        # run cannot leave the store locked.
+        self.directory.mkdir(parents=True, exist_ok=True)
+        with open(self.directory / "streams.lock", "a") as handle:
+            fcntl.flock(handle, fcntl.LOCK_EX)
+            try:
+                yield
+            finally:
+                fcntl.flock(handle, fcntl.LOCK_UN)
+
+    # -- per-clip frame rate and length ---------------------------------------------------------
+    def _clip_info_path(self, key: str) -> Path:
+        return self.directory / CLIP_INFO / f"{self.check_key(key)}.json"
+
+    def write_clip_info(self, key: str, fps: int | float, frames: int, **extra) -> None:
+        """Record a clip's frame rate and length (and ``extra`` notes, e.g. a stream filled in for a
+        missing file); written atomically, rewritten only when it changes."""
+        if frames < 0 or fps <= 0:
+            raise DataError(self._clip_info_path(key), f"invalid clip info fps={fps}, frames={frames} for {key}")
+        info = {"fps": fps, "frames": int(frames), **extra}
+        if self.clip_info(key) != info:
+            save_json(self._inside(self._clip_info_path(key)), info)
+
+    def clip_info(self, key: str) -> dict | None:
+        """``{"fps": ..., "frames": ..., ...}`` as recorded by :meth:`write_clip_info`, or None."""
+        path = self._clip_info_path(key)
+        if not path.is_file():
+            return None
+        try:
+            info = json.loads(path.read_text())
+        except (OSError, UnicodeDecodeError, json.JSONDecodeError):
+            return None
+        return info if isinstance(info, dict) else None
 
     def info(self, stream: str) -> StreamInfo:
         streams = self.streams
@@ -177,6 +223,8 @@ class FeatureStore:
 _STREAM_NAME = re.compile(r"[A-Za-z0-9][A-Za-z0-9_.-]*")
 #: Folder of the signature records (a name no stream can have).
 SIGNATURES = "_sources"
+#: Folder of the per-clip frame rate and length records (a name no stream can have).
+CLIP_INFO = "_clips"
 
 
 def file_signature(path: str | Path) -> str:

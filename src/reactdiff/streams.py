@@ -3,6 +3,7 @@ Multi-Modality Transformer's visual/audio classes) and where it is computed from
 
 - ``dataset``: read from the REACT release's own files (Emotion CSVs, 3DMM .npy);
 - ``audio``: computed from a clip's audio by :mod:`reactdiff.features.audio`;
+- ``extras``: REACT 2026 (MARS) side streams read from the dataset's CSVs (EEG, personality);
 - ``video``: computed from a clip's video by :mod:`reactdiff.features.extract` (``emotion`` and
   ``3dmm`` computed from video are approximations of the dataset streams of the same names).
 
@@ -55,8 +56,30 @@ DATASET_STREAMS = {
 AUDIO_STREAMS = {
     "mfcc": StreamInfo("mfcc", 26, kind="audio", source="audio", description="26 MFCCs per 40 ms video frame (ReactDiff's)"),
     "mfcc78": StreamInfo("mfcc78", 78, kind="audio", source="audio", description="13 MFCCs + deltas + delta-deltas per frame"),
+    "mfcc39": StreamInfo(
+        "mfcc39", 39, kind="audio", source="audio",
+        description="13 MFCCs + deltas + delta-deltas of one 25 ms window per 30 fps frame (REACT 2025 baselines' MFCC)",
+    ),
     "voice": StreamInfo("voice", 1, kind="audio", source="audio", description="voice activity probability (silero-vad)"),
     "prosody": StreamInfo("prosody", 3, kind="audio", source="audio", description="pitch, voicing, loudness"),
+}
+
+#: REACT 2026 side streams read from a MARS dataset's CSVs (see reactdiff.data.mars_extras).
+#: Per-frame EEG is step-constant over each second (row floor(t / 30)); personality is one row per
+#: clip, stored as a (1, 5) array.
+EXTRA_STREAMS = {
+    "eeg": StreamInfo(
+        "eeg", 14, kind="other", source="eeg_processed CSV",
+        description="TP9, AF7, AF8, TP10 (raw / 1000), then Delta..Gamma band powers of TP9 and TP10, per frame",
+    ),
+    "eeg_mask": StreamInfo(
+        "eeg_mask", 14, kind="other", source="eeg_processed CSV",
+        description="1 where the eeg value was read, 0 where the cell was blank, non-numeric or the file missing",
+    ),
+    "personality": StreamInfo(
+        "personality", 5, kind="other", source="personality CSV",
+        description="Big Five [E, A, C, N, O] mapped (x - 1) / 4; one row per clip, not per frame",
+    ),
 }
 
 #: Streams computed from video (one MediaPipe face-landmarker pass + the fer expression model).
@@ -88,7 +111,7 @@ VIDEO_STREAMS = {
 }
 
 #: Every stream by name, as a model sees it (dataset streams win over their video approximations).
-STREAMS = {**VIDEO_STREAMS, **AUDIO_STREAMS, **DATASET_STREAMS}
+STREAMS = {**VIDEO_STREAMS, **AUDIO_STREAMS, **EXTRA_STREAMS, **DATASET_STREAMS}
 
 #: What ``reactdiff prepare`` computes for a dataset by default: the REACT targets and ReactDiff's MFCC.
 PREPARE_STREAMS = ("emotion", "3dmm", "mfcc")

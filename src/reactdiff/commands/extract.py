@@ -12,8 +12,9 @@ def register(subparsers) -> None:
 
     parser = subparsers.add_parser(
         "extract",
-        help="extract 25 fps feature streams (face, emotion, 3DMM approximations, audio) from your own clips",
-        description="Decode each clip, resample it to 25 fps, track the face (MediaPipe) and compute the "
+        help="extract per-frame feature streams (face, emotion, 3DMM approximations, audio) from your own clips",
+        description="Decode each clip, resample it to --fps (25 for REACT 2024 models, the default; 30 for "
+        "REACT 2025/2026 ones; 0 for the video's own rate), track the face (MediaPipe) and compute the "
         "requested streams into a feature store at DIR/<stream>/<clip>.npy. Clips already extracted "
         "are skipped, so a re-run resumes. Video streams need the extras: bash scripts/install_extras.sh",
     )
@@ -27,6 +28,8 @@ def register(subparsers) -> None:
         help=f"streams to compute, space- or comma-separated (default: {' '.join(DEFAULT_STREAMS)}; "
         f"video: {' '.join(VIDEO_STREAMS)}; audio: mfcc mfcc78 voice prosody)",
     )
+    parser.add_argument("--shard", default="", metavar="I/N",
+                        help="only the VIDEOs whose position in the list is I mod N (run N commands into one --out)")
     add_config_args(parser, ExtractConfig, skip=("streams",))
     parser.set_defaults(func=run)
 
@@ -37,7 +40,8 @@ def run(args: argparse.Namespace) -> int:
     from reactdiff.config import resolve_config, save_config
     from reactdiff.store import FeatureStore
     from reactdiff.errors import ConfigError
-    from reactdiff.features.extract import ExtractConfig, clip_frames, extract_to_store, split_streams
+    from reactdiff.data.prepare import parse_shard
+    from reactdiff.features.extract import ExtractConfig, clip_fps, clip_frames, extract_to_store, split_streams
 
     overrides = {}
     if args.streams is not None:
@@ -51,12 +55,16 @@ def run(args: argparse.Namespace) -> int:
     if duplicates:
         raise ConfigError(f"several videos map to the same store key(s) {', '.join(duplicates)}; rename them or extract one at a time with --key")
 
+    shard = parse_shard(args.shard)
+    jobs = list(zip(args.videos, keys))
+    if shard is not None:
+        jobs = jobs[shard[0] :: shard[1]]
     store = FeatureStore(args.out)
     for key in keys:
         store.check_key(key)  # before anything is written
     save_config(config, args.out / "extract_config.json")
-    for video, key in zip(args.videos, keys):
-        with tqdm(total=clip_frames(video), desc=key, unit="frame", leave=False) as bar:
+    for video, key in jobs:
+        with tqdm(total=clip_frames(video, clip_fps(video, config.fps)), desc=key, unit="frame", leave=False) as bar:
             key, computed = extract_to_store(video, args.out, key, args.audio, config, progress=bar.update)
         print(f"{'extracted' if computed else 'up to date'}: {video} -> {args.out} (key '{key}', streams: {', '.join(config.streams)})")
     return 0

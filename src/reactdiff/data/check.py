@@ -2,12 +2,11 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
 
-from reactdiff.constants import AU_SLICE, CLIP_FRAMES, CLIP_FRAMES_STORED, EXPRESSION_SLICE, SPLITS, VA_SLICE
+from reactdiff.constants import CLIP_FRAMES, CLIP_FRAMES_STORED, SPLITS
 from reactdiff.data.layout import (
     ReactLayout,
     neighbour_matrix_problems,
@@ -15,47 +14,26 @@ from reactdiff.data.layout import (
     read_emotion_csv,
     read_split_csv,
 )
+from reactdiff.data.problems import Problem, emotion_problems
 from reactdiff.data.wav import wav_problems
 from reactdiff.errors import DataError
 from reactdiff.io import first_non_finite, load_npy
 
-#: Expression probabilities are softmax outputs: their sum may differ from 1 by rounding only.
-PROBABILITY_SUM_TOLERANCE = 0.05
+
+def check_dataset(root: str | Path, splits=SPLITS, mean_face: str | Path | None = None, layout: str = "auto") -> list[Problem]:
+    """Every problem found in the dataset (an empty list means it is valid); ``layout`` is one of
+    :data:`reactdiff.data.layouts.LAYOUTS` (``auto`` detects it)."""
+    from reactdiff.data.layouts import open_layout
+
+    reader = open_layout(root, layout, mean_face=mean_face)
+    if reader.name == "react2025":
+        from reactdiff.data.mars_check import check_mars
+
+        return check_mars(reader, splits)
+    return _check_react2024(reader, splits)
 
 
-@dataclass(frozen=True)
-class Problem:
-    path: Path
-    message: str
-
-    def __str__(self) -> str:
-        return f"{self.path}: {self.message}"
-
-
-def emotion_problems(values: np.ndarray) -> list[str]:
-    """Range and finiteness problems of an emotion array (frames, 25)."""
-    problems = []
-    if not np.isfinite(values).all():
-        rows = np.flatnonzero(~np.isfinite(values).all(axis=1))
-        return [f"{rows.size} frames with NaN/inf values (first: frame {rows[0]})"]
-    aus = values[:, AU_SLICE]
-    if ((aus < 0) | (aus > 1)).any():
-        frame, column = np.argwhere((aus < 0) | (aus > 1))[0]
-        problems.append(f"AU occurrence outside [0, 1] (frame {frame}, column {column}: {aus[frame, column]:g})")
-    va = values[:, VA_SLICE]
-    if (np.abs(va) > 1).any():
-        frame, column = np.argwhere(np.abs(va) > 1)[0]
-        problems.append(f"valence/arousal outside [-1, 1] (frame {frame}: {va[frame, column]:g})")
-    sums = values[:, EXPRESSION_SLICE].sum(axis=1)
-    bad = np.flatnonzero(np.abs(sums - 1) > PROBABILITY_SUM_TOLERANCE)
-    if bad.size:
-        problems.append(f"expression probabilities do not sum to 1 in {bad.size} frames (frame {bad[0]}: {sums[bad[0]]:.3f})")
-    return problems
-
-
-def check_dataset(root: str | Path, splits=SPLITS, mean_face: str | Path | None = None) -> list[Problem]:
-    """Every problem found in the dataset (an empty list means it is valid)."""
-    layout = ReactLayout(root, mean_face=mean_face)
+def _check_react2024(layout: ReactLayout, splits) -> list[Problem]:
     problems: list[Problem] = []
     try:
         layout.mean_face

@@ -12,17 +12,15 @@ A clip is named by its path as written in the split CSVs, without extension, e.g
 from __future__ import annotations
 
 import csv
-import os
 import warnings
-from dataclasses import dataclass
-from functools import cached_property
 from pathlib import Path
 
 import numpy as np
 
-from reactdiff.constants import CLIP_FRAMES, COEFFS_3DMM_DIM, EMOTION_DIM, SPLITS
+from reactdiff.constants import CLIP_FRAMES, COEFFS_3DMM_DIM, EMOTION_DIM, FPS, SPLITS
+from reactdiff.data.base import Pair, RootedLayout, check_finite
 from reactdiff.errors import DataError
-from reactdiff.io import first_non_finite, load_npy, require_real
+from reactdiff.io import load_npy, require_real
 
 #: The 2024 release renames persons in the Emotion folder only (NoXI experts/novices and the
 #: RECOLA participants of each group become P1/P2); 2023 keeps the original names.
@@ -36,17 +34,6 @@ PERSON_RENAMES_2024 = {
     "P42": "P2",
     "P46": "P2",
 }
-
-
-@dataclass(frozen=True)
-class Pair:
-    """One direction of a dyadic interaction: the speaker's clip and the listener's clip."""
-
-    speaker: str
-    listener: str
-
-    def mirrored(self) -> "Pair":
-        return Pair(self.listener, self.speaker)
 
 
 def renamed_person_path(clip: str) -> str:
@@ -163,24 +150,21 @@ def read_3dmm_npy(path: Path) -> np.ndarray:
     return values.astype(np.float32)
 
 
-class ReactLayout:
+class ReactLayout(RootedLayout):
     """A REACT-layout dataset on disk (the real release or ``reactdiff synth`` output).
 
     Every file a clip path leads to must lie inside the root once symlinks are resolved: a split
     list cannot send a reader (or, through the store key, a writer) elsewhere on the disk. The root
     itself may be a symlink; a link inside it that leaves it is refused like a ``..`` path."""
 
-    def __init__(self, root: str | Path, mean_face: str | Path | None = None):
-        self.root = Path(root)
-        if not self.root.is_dir():
-            raise DataError(self.root, "dataset folder not found")
-        # Strings, not Paths: this check runs for every file of every clip.
-        self._real_root = os.path.realpath(self.root)
-        self._real_root_prefix = self._real_root.rstrip(os.sep) + os.sep
-        self._real_folders: dict[str, str] = {}
-        self.mean_face_path = Path(mean_face) if mean_face else self.root / "mean_face.npy"
+    name = "react2024"
+    fps = FPS
 
     # -- split lists ------------------------------------------------------------------------
+    def has_split(self, split: str) -> bool:
+        """Whether the split's list (``<split>.csv``) exists."""
+        return self.split_csv(split).is_file()
+
     def split_csv(self, split: str) -> Path:
         if split not in SPLITS:
             raise DataError(None, f"unknown split {split!r}; expected one of {', '.join(SPLITS)}")
@@ -205,23 +189,8 @@ class ReactLayout:
         return list(seen)
 
     # -- file locations ------------------------------------------------------------------------
-    def _inside(self, path: Path, split: str | None = None, clip: str | None = None) -> Path:
-        """``path`` when it resolves inside the root; a DataError naming the clip's row otherwise."""
-        resolved = self._realpath(path)
-        if resolved == self._real_root or resolved.startswith(self._real_root_prefix):
-            return path
-        where = f" (clip {clip!r}{self._row_of(split, clip)})" if clip is not None else ""
-        raise DataError(path, f"resolves to {resolved}, outside the dataset root {self.root}{where}; refusing to follow it")
-
-    def _realpath(self, path: Path) -> str:
-        """``os.path.realpath`` with the folders' answers cached: clips share their folders, and
-        resolving every component of every file again was most of an up-to-date ``prepare``."""
-        folder, name = os.path.split(os.fspath(path))
-        real_folder = self._real_folders.get(folder)
-        if real_folder is None:
-            real_folder = self._real_folders[folder] = os.path.realpath(folder)
-        resolved = os.path.join(real_folder, name)
-        return os.path.realpath(resolved) if os.path.islink(resolved) else resolved
+    def _where(self, split: str | None, clip: str) -> str:
+        return self._row_of(split, clip) if split is not None else ""
 
     def _row_of(self, split: str, clip: str) -> str:
         try:
@@ -264,25 +233,12 @@ class ReactLayout:
         return self._inside(self.root / f"neighbour_emotion_{split}.npy")
 
     # -- loading -------------------------------------------------------------------------------
-    @cached_property
-    def mean_face(self) -> np.ndarray:
-        path = self.mean_face_path
-        if not path.is_file():
-            raise DataError(path, "mean face not found (set its path with --mean-face)")
-        mean = require_real(load_npy(path, "mean face"), path, "mean face").astype(np.float32).reshape(-1)
-        if mean.shape != (COEFFS_3DMM_DIM,):
-            raise DataError(path, f"mean face must have {COEFFS_3DMM_DIM} values, got {mean.size}")
-        bad = first_non_finite(mean)
-        if bad is not None:
-            raise DataError(path, f"mean face holds NaN/inf (first at coefficient {bad[0]})")
-        return mean
-
     def load_emotion(self, split: str, clip: str) -> np.ndarray:
         """(frames, 25) float32 as stored (751 frames in the release)."""
         path = self.emotion_path(split, clip)
         if not path.is_file():
             raise DataError(path, "Emotion CSV not found (also looked under the original person name)")
-        return _check_finite(_check_length(read_emotion_csv(path), path), path)
+        return check_finite(_check_length(read_emotion_csv(path), path), path)
 
     def load_3dmm(self, split: str, clip: str) -> np.ndarray:
         """(frames, 58) float32 with the mean face subtracted (the only normalisation any
@@ -290,7 +246,11 @@ class ReactLayout:
         path = self.coeffs_path(split, clip)
         if not path.is_file():
             raise DataError(path, "3DMM coefficient file not found")
-        return _check_finite(_check_length(read_3dmm_npy(path), path), path) - self.mean_face
+        return check_finite(_check_length(read_3dmm_npy(path), path), path) - self.mean_face
+
+    def clip_frames(self, split: str, clip: str) -> int:
+        """Frames of a clip: those of its Emotion CSV (751 in the release)."""
+        return int(self.load_emotion(split, clip).shape[0])
 
     def neighbours(self, split: str) -> np.ndarray:
         """The appropriateness matrix of a split, validated against its evaluation order."""
@@ -302,13 +262,6 @@ class ReactLayout:
         if problems:
             raise DataError(path, "; ".join(problems))
         return matrix.astype(np.int8)
-
-
-def _check_finite(values: np.ndarray, path: Path) -> np.ndarray:
-    bad = first_non_finite(values)
-    if bad is not None:
-        raise DataError(path, f"NaN/inf value at frame {bad[0]}, column {bad[1]}; fix or remove the clip")
-    return values
 
 
 def _check_length(values: np.ndarray, path: Path) -> np.ndarray:

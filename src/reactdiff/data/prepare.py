@@ -12,11 +12,10 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from reactdiff.constants import SPLITS
-from reactdiff.data.layout import ReactLayout
-from reactdiff.data.streams import plan_streams
+from reactdiff.constants import FPS, SPLITS
+from reactdiff.data.streams import StreamPlan, plan_streams
 from reactdiff.data.wav import wav_problems
-from reactdiff.errors import DataError
+from reactdiff.errors import ConfigError, DataError
 from reactdiff.store import FeatureStore, sources_signature
 from reactdiff.streams import PREPARE_STREAMS
 
@@ -33,6 +32,13 @@ class PrepareConfig:
     mean_face: str = ""
     #: Audio is resampled to this rate before feature extraction (the reference MFCCs use 16 kHz).
     audio_sample_rate: int = 16000
+    #: Dataset layout: auto (detected), react2024 (split CSVs, 25 fps) or react2025 (MARS, 30 fps).
+    layout: str = "auto"
+    #: Processes computing clips in parallel (1: in this process).
+    workers: int = 1
+    #: "I/N": only the clips whose position in the sorted job list is I mod N (empty: all). Shards
+    #: write disjoint per-clip files, so N runs into one store add up to one unsharded run.
+    shard: str = ""
 
 
 @dataclass
@@ -40,6 +46,24 @@ class PrepareSummary:
     computed: int = 0
     skipped: int = 0
     splits: list[str] = field(default_factory=list)
+    #: The layout read (react2024 or react2025), as detected when the setting is auto.
+    layout: str = ""
+    #: Clips whose optional stream was filled in or left out (e.g. "eeg: file missing, zeros with mask 0").
+    notes: dict[str, int] = field(default_factory=dict)
+
+
+def parse_shard(shard: str) -> tuple[int, int] | None:
+    """``"I/N"`` as ``(I, N)`` with 0 <= I < N; None for an empty setting; a ConfigError otherwise."""
+    if not shard:
+        return None
+    parts = shard.split("/")
+    try:
+        index, count = (int(part) for part in parts)
+        if len(parts) != 2 or count < 1 or not 0 <= index < count:
+            raise ValueError
+    except ValueError:
+        raise ConfigError(f"shard: {shard!r} is not I/N with 0 <= I < N (e.g. 0/4 for the first of four shards)") from None
+    return index, count
 
 
 def store_for(root: str | Path, config: PrepareConfig | None = None) -> FeatureStore:
@@ -49,27 +73,96 @@ def store_for(root: str | Path, config: PrepareConfig | None = None) -> FeatureS
     return FeatureStore(Path(root) / "features")
 
 
+def _check_config(config: PrepareConfig, layout, plan: StreamPlan) -> None:
+    if config.workers < 1:
+        raise ConfigError(f"workers: {config.workers} must be at least 1")
+    parse_shard(config.shard)
+    if plan.extras and layout.name != "react2025":
+        raise ConfigError(f"stream(s) {', '.join(plan.extras)} exist in REACT 2026 (MARS) data only; {layout.root} is {layout.name}")
+    # Kaldi windows per frame fix the width of the delta MFCCs: 2 at 25 fps, 1 at 30 fps.
+    wrong = {"mfcc78": "mfcc39"} if layout.fps != FPS else {"mfcc39": "mfcc78"}
+    for name, instead in wrong.items():
+        if name in plan.audio:
+            raise ConfigError(f"stream {name} does not exist at {layout.fps} fps ({layout.name}); use {instead}")
+
+
 def prepare(root: str | Path, config: PrepareConfig = PrepareConfig(), progress: bool = True) -> PrepareSummary:
     """Fill the store of ``root`` with ``config.streams`` for every clip of ``config.splits``."""
     from tqdm import tqdm
 
-    layout = ReactLayout(root, mean_face=config.mean_face or None)
+    from reactdiff.data.layouts import open_layout
+
+    layout = open_layout(root, config.layout, mean_face=config.mean_face or None)
     store = store_for(root, config)
     plan, infos = plan_streams(config.streams)
-    splits = [split for split in config.splits if layout.split_csv(split).is_file()]
+    _check_config(config, layout, plan)
+    splits = [split for split in config.splits if layout.has_split(split)]
     if not splits:
-        wanted = ", ".join(f"{split}.csv" for split in config.splits)
-        raise DataError(layout.root, f"no split list found (looked for {wanted}); nothing to prepare")
+        wanted = ", ".join(f"{split}.csv" if layout.name == "react2024" else f"{split}/facial-attributes" for split in config.splits)
+        raise DataError(layout.root, f"no split found (looked for {wanted}); nothing to prepare")
     jobs = [(split, clip) for split in splits for clip in layout.clips(split)]
+    shard = parse_shard(config.shard)
+    if shard is not None:
+        jobs = jobs[shard[0] :: shard[1]]
     for info in infos.values():
         store.register(info)
+    if layout.name == "react2025":
+        _write_appropriate_sets(layout, store, splits)
 
-    summary = PrepareSummary(splits=splits)
-    for split, clip in tqdm(jobs, desc="prepare", unit="clip", disable=not progress):
-        computed = _prepare_clip(layout, store, plan, split, clip, config)
+    summary = PrepareSummary(splits=splits, layout=layout.name)
+
+    def add(result: tuple[int, list[str]]) -> None:
+        computed, notes = result
         summary.computed += computed
         summary.skipped += len(plan.all) - computed
+        for note in notes:
+            summary.notes[note] = summary.notes.get(note, 0) + 1
+
+    with tqdm(total=len(jobs), desc="prepare", unit="clip", disable=not progress) as bar:
+        if config.workers == 1 or len(jobs) < 2:
+            for split, clip in jobs:
+                add(_prepare_clip(layout, store, plan, split, clip, config))
+                bar.update(1)
+        else:
+            import multiprocessing
+            from concurrent.futures import ProcessPoolExecutor, as_completed
+
+            # spawn, not fork: the parent may hold torch/OpenMP threads, which fork does not copy safely.
+            context = multiprocessing.get_context("spawn")
+            with ProcessPoolExecutor(max_workers=config.workers, mp_context=context) as pool:
+                futures = [pool.submit(_prepare_job, str(root), config, layout.name, split, clip) for split, clip in jobs]
+                for future in as_completed(futures):
+                    add(future.result())  # a DataError in a worker stops the run, naming its file
+                    bar.update(1)
     return summary
+
+
+#: Per worker process: the layout, store and plan of the run (built once, reused for every clip).
+_WORKER_STATE: dict = {}
+
+
+def _prepare_job(root: str, config: PrepareConfig, layout_name: str, split: str, clip: str) -> tuple[int, list[str]]:
+    from reactdiff.data.layouts import open_layout
+
+    state_key = (root, layout_name, config.mean_face, config.store, tuple(config.streams))
+    if state_key not in _WORKER_STATE:
+        _WORKER_STATE.clear()
+        layout = open_layout(root, layout_name, mean_face=config.mean_face or None)
+        _WORKER_STATE[state_key] = (layout, store_for(root, config), plan_streams(config.streams)[0])
+    layout, store, plan = _WORKER_STATE[state_key]
+    return _prepare_clip(layout, store, plan, split, clip, config)
+
+
+def _write_appropriate_sets(layout, store: FeatureStore, splits) -> None:
+    """``<store>/appropriate_<split>.json``: the recorded ground-truth sets every run scores against."""
+    from reactdiff.data.mars import APPROPRIATE_SEED, save_appropriate_sets
+
+    for split in splits:
+        items = layout.eval_order(split)
+        if items:
+            save_appropriate_sets(
+                store.directory / f"appropriate_{split}.json", layout.appropriate_sets(split, APPROPRIATE_SEED), APPROPRIATE_SEED, items
+            )
 
 
 def _signature(*paths: Path | None, **settings) -> str | None:
@@ -79,34 +172,44 @@ def _signature(*paths: Path | None, **settings) -> str | None:
     return sources_signature(*paths, **settings)
 
 
-def dataset_stream_sources(layout: ReactLayout, split: str, clip: str, stream: str) -> str | None:
+def _length_sources(layout, split: str, clip: str) -> list[Path]:
+    """Files that set the stored length of a clip beyond its own stream file (MARS: the dyad's
+    attributes, coefficients and audio; REACT 2024: none, the files are stored whole)."""
+    return layout.length_sources(split, clip) if hasattr(layout, "length_sources") else []
+
+
+def dataset_stream_sources(layout, split: str, clip: str, stream: str) -> str | None:
     """The input signature of a clip's ``emotion`` or ``3dmm`` stream, as ``prepare`` records it
     (None when an input is missing). The mean face is an input of ``3dmm``: a new mean face
     invalidates the normalised coefficients."""
+    lengths = _length_sources(layout, split, clip)
     if stream == "emotion":
-        return _signature(layout.emotion_path(split, clip))
+        return _signature(layout.emotion_path(split, clip), *lengths)
     if stream == "3dmm":
-        return _signature(layout.coeffs_path(split, clip), layout.mean_face_path)
+        return _signature(layout.coeffs_path(split, clip), layout.mean_face_path, *lengths)
     raise ValueError(f"{stream!r} is not a dataset stream")
 
 
-def prepared_layout(root: str | Path, store: FeatureStore) -> ReactLayout:
-    """The dataset as ``store`` was prepared from it: with the mean face its ``prepare_config.json``
-    names, when that file still exists (else the default ``<root>/mean_face.npy``)."""
+def prepared_layout(root: str | Path, store: FeatureStore):
+    """The dataset as ``store`` was prepared from it: with the layout and mean face its
+    ``prepare_config.json`` names, when that file still exists (else detected, and the default
+    ``<root>/mean_face.npy``)."""
+    from reactdiff.data.layouts import LAYOUTS, open_layout
     from reactdiff.io import load_json
 
-    mean_face = None
+    mean_face, layout = None, "auto"
     path = store.directory / "prepare_config.json"
     if path.is_file():
         try:
-            mean_face = load_json(path).get("mean_face")
+            recorded = load_json(path)
+            mean_face, layout = recorded.get("mean_face"), recorded.get("layout", "auto")
         except (DataError, AttributeError):
             mean_face = None
     usable = isinstance(mean_face, str) and mean_face and Path(mean_face).is_file()
-    return ReactLayout(root, mean_face=mean_face if usable else None)
+    return open_layout(root, layout if layout in LAYOUTS else "auto", mean_face=mean_face if usable else None)
 
 
-def store_agrees(store: FeatureStore, layout: ReactLayout, split: str, clip: str, stream: str) -> bool | None:
+def store_agrees(store: FeatureStore, layout, split: str, clip: str, stream: str) -> bool | None:
     """Whether a clip's stored ``emotion``/``3dmm`` was computed from the dataset files as they are
     now; None when the store cannot tell (no record: written by hand or by an older reactdiff)."""
     key = f"{split}/{clip}"
@@ -116,11 +219,22 @@ def store_agrees(store: FeatureStore, layout: ReactLayout, split: str, clip: str
     return sources is not None and store.is_current(stream, key, sources)
 
 
-def _prepare_clip(layout: ReactLayout, store: FeatureStore, plan, split: str, clip: str, config: PrepareConfig) -> int:
-    """Compute the out-of-date streams of one clip; return how many were written."""
+def _prepare_clip(layout, store: FeatureStore, plan: StreamPlan, split: str, clip: str, config: PrepareConfig) -> tuple[int, list[str]]:
+    """Compute the out-of-date streams of one clip; return how many were written and the notes
+    (optional streams filled in or left out) recorded in its clip info."""
     key = f"{split}/{clip}"
     emotion_source = layout.emotion_path(split, clip)
+    lengths = _length_sources(layout, split, clip)
+    mars = layout.name == "react2025"
     written = 0
+    frames_known: list[int] = []
+    notes: dict[str, str] = {}
+
+    def num_frames() -> int:
+        # MARS: the dyad's shortest file; REACT 2024: the Emotion CSV's frames (751 in the release).
+        if not frames_known:
+            frames_known.append(layout.clip_frames(split, clip))
+        return frames_known[0]
 
     def stale(name: str, sources: str | None) -> bool:
         return sources is None or not store.is_current(name, key, sources)
@@ -129,51 +243,87 @@ def _prepare_clip(layout: ReactLayout, store: FeatureStore, plan, split: str, cl
     for name in plan.dataset:
         sources = dataset_stream_sources(layout, split, clip, name)
         if stale(name, sources):
-            store.write(name, key, loaders[name](split, clip), sources)
+            values = loaders[name](split, clip)
+            store.write(name, key, values[: num_frames()] if mars else values, sources)
             written += 1
+    # The frame rate is an input of the audio streams; 25 fps is left out of the signature so
+    # stores prepared before the setting existed stay up to date.
+    rate = {"fps": layout.fps} if layout.fps != FPS else {}
     if plan.audio:
-        # Audio streams have as many frames as the Emotion CSV, so it is one of their inputs.
+        # Audio streams have as many frames as the clip, so the files setting that are inputs.
         source = layout.audio_path(split, clip)
-        sources = _signature(source, emotion_source, sample_rate=config.audio_sample_rate)
+        sources = _signature(source, emotion_source, *lengths, sample_rate=config.audio_sample_rate, **rate)
         todo = [name for name in plan.audio if stale(name, sources)]
         if todo:
             from reactdiff.features.audio import AUDIO_FUNCTIONS
 
-            num_frames = _num_frames(layout, split, clip)
-            samples, sample_rate = _load_clip_audio(source, num_frames, config.audio_sample_rate)
+            samples, sample_rate = _load_clip_audio(source, num_frames(), config.audio_sample_rate, layout.fps)
             for name in todo:
                 compute = AUDIO_FUNCTIONS[name]
-                store.write(name, key, compute(samples, sample_rate, num_frames), sources)
+                store.write(name, key, compute(samples, sample_rate, num_frames(), fps=layout.fps), sources)
                 written += 1
     if plan.video:
         source = layout.video_path(split, clip)
         if source is None:
-            raise DataError(layout.root / split / "Video_files" / clip, "video not found (.mp4 or PNG-frame folder) for video streams")
-        sources = _signature(source, emotion_source)
+            raise DataError(layout.root / split, f"video of clip {clip} not found (.mp4 or PNG-frame folder) for video streams")
+        sources = _signature(source, emotion_source, *lengths, **rate)
         todo = [name for name in plan.video if stale(name, sources)]
         if todo:
             from reactdiff.features.extract import compute_video_streams
 
-            num_frames = _num_frames(layout, split, clip)
-            for name, values in compute_video_streams(source, num_frames, tuple(todo)).items():
+            for name, values in compute_video_streams(source, num_frames(), tuple(todo), fps=layout.fps).items():
                 store.write(name, key, values, sources)
                 written += 1
+    if plan.extras:
+        written += _prepare_extras(layout, store, plan, split, clip, lengths, num_frames, notes)
+    if written or store.clip_info(key) is None or notes:
+        store.write_clip_info(key, layout.fps, num_frames(), **notes)
+    return written, [f"{name}: {note}" for name, note in notes.items()]
+
+
+def _prepare_extras(layout, store: FeatureStore, plan: StreamPlan, split: str, clip: str, lengths, num_frames, notes: dict) -> int:
+    """The REACT 2026 side streams of one clip (EEG, personality); see reactdiff.data.mars_extras."""
+    key, written = f"{split}/{clip}", 0
+    eeg_streams = [name for name in plan.extras if name in ("eeg", "eeg_mask")]
+    if eeg_streams:
+        source = layout.eeg_source(split, clip)  # the clip's CSV, the split's archive, or None
+        # A missing file is an input too ("-"): the streams are recomputed when it appears.
+        sources = sources_signature(*lengths, source)
+        if any(not store.is_current(name, key, sources) for name in eeg_streams):
+            values, mask, found = layout.load_eeg(split, clip, num_frames())
+            for name, array in (("eeg", values), ("eeg_mask", mask)):
+                if name in eeg_streams:
+                    store.write(name, key, array, sources)
+                    written += 1
+        else:  # up to date: what was recorded when the streams were computed still holds
+            found = "eeg" not in (store.clip_info(key) or {})
+        if not found:
+            notes["eeg"] = "file missing: zeros with mask 0 (as the 2026 loader)"
+    if "personality" in plan.extras:
+        role = clip.split("/")[0]
+        path = layout.personality_path(split, role)
+        if not path.is_file() and role == "speaker":
+            notes["personality"] = "no speaker table: not stored"  # speaker.csv is optional in 2026
+            return written
+        sources = sources_signature(path) if path.is_file() else None
+        if sources is None or not store.is_current("personality", key, sources):
+            vector = layout.personality(split, clip)  # a missing or malformed table is a DataError
+            if vector is None:
+                notes["personality"] = "no row: not stored (the 2026 loader drops such items)"
+                return written
+            store.write("personality", key, vector, sources)
+            written += 1
     return written
 
 
-def _load_clip_audio(path: Path, num_frames: int, sample_rate: int):
+def _load_clip_audio(path: Path, num_frames: int, sample_rate: int, fps: int = FPS):
     """The clip's audio, refused (as ``data check`` reports it) when unreadable, truncated, much
     shorter than the clip, or not finite."""
     from reactdiff.features.audio import load_audio
 
     if not path.is_file():
         raise DataError(path, "audio WAV not found")
-    problems = wav_problems(path, num_frames)
+    problems = wav_problems(path, num_frames, fps)
     if problems:
         raise DataError(path, "; ".join(problems))
     return load_audio(path, sample_rate=sample_rate)
-
-
-def _num_frames(layout: ReactLayout, split: str, clip: str) -> int:
-    """Frames of a clip: as many as its Emotion CSV has (751 in the release)."""
-    return int(layout.load_emotion(split, clip).shape[0])

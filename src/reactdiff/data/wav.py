@@ -52,19 +52,19 @@ def truncation_problem(path: Path) -> str | None:
     return None
 
 
-def shortfall_problem(num_samples: int, sample_rate: int, num_frames: int) -> str | None:
-    """A message when the audio is much shorter than a clip of ``num_frames`` video frames."""
+def shortfall_problem(num_samples: int, sample_rate: int, num_frames: int, fps: int = FPS) -> str | None:
+    """A message when the audio is much shorter than a clip of ``num_frames`` video frames at ``fps``."""
     audio_seconds = num_samples / sample_rate
-    clip_seconds = num_frames / FPS
+    clip_seconds = num_frames / fps
     if audio_seconds >= clip_seconds - SHORTFALL_TOLERANCE_SECONDS:
         return None
     return (
         f"audio is {audio_seconds:.2f} s ({num_samples} samples at {sample_rate} Hz), the clip is "
-        f"{clip_seconds:.2f} s ({num_frames} frames at {FPS} fps); more than {SHORTFALL_TOLERANCE_SECONDS} s short"
+        f"{clip_seconds:.2f} s ({num_frames} frames at {fps} fps); more than {SHORTFALL_TOLERANCE_SECONDS} s short"
     )
 
 
-def wav_problems(path: Path, num_frames: int) -> list[str]:
+def wav_problems(path: Path, num_frames: int, fps: int = FPS) -> list[str]:
     """Everything wrong with a clip's WAV without decoding it (an empty list when it is fine)."""
     import soundfile
 
@@ -75,7 +75,7 @@ def wav_problems(path: Path, num_frames: int) -> list[str]:
     if info.frames == 0:
         return ["audio has no samples"]
     problems = [message for message in (truncation_problem(path),) if message]
-    short = shortfall_problem(info.frames, info.samplerate, num_frames)
+    short = shortfall_problem(info.frames, info.samplerate, num_frames, fps)
     problems += [short] if short else []
     if info.subtype in ("FLOAT", "DOUBLE"):  # only float samples can be NaN/inf
         samples, _rate = soundfile.read(str(path), dtype="float32", always_2d=True)

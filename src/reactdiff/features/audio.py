@@ -1,8 +1,8 @@
 """Decode a clip's audio once, to mono float32 at a fixed rate, and compute per-frame streams.
 
 ``AUDIO_FUNCTIONS`` maps each audio stream of :data:`reactdiff.streams.AUDIO_STREAMS` to its ``function`` where
-``function(samples, sample_rate, num_frames) -> (num_frames, dim) float32`` and frames are
-25 fps video frames, so one decode serves any subset of streams.
+``function(samples, sample_rate, num_frames, fps=25) -> (num_frames, dim) float32`` and frames are
+video frames at ``fps`` (25 for REACT 2024, 30 for MARS), so one decode serves any subset of streams.
 """
 
 from __future__ import annotations
@@ -14,20 +14,21 @@ import numpy as np
 
 from reactdiff.constants import FPS
 from reactdiff.errors import FeatureError
-from reactdiff.features.mfcc import mfcc26, mfcc78
+from reactdiff.features.mfcc import mfcc26, mfcc39, mfcc78
 from reactdiff.features.resample import resample  # noqa: F401  (part of this module's API)
 from reactdiff.features.voice import prosody, voice_activity
 
 #: Peak amplitude under which a track counts as silent (-80 dBFS, below 16-bit dither noise).
 SILENCE_PEAK = 1e-4
 
-AudioStream = Callable[[np.ndarray, int, int], np.ndarray]
+AudioStream = Callable[..., np.ndarray]
 
-#: name -> function(samples, sample_rate, num_frames) -> (num_frames, dim) float32; the widths are
+#: name -> function(samples, sample_rate, num_frames, fps) -> (num_frames, dim) float32; the widths are
 #: in the stream registry (reactdiff.streams.AUDIO_STREAMS).
 AUDIO_FUNCTIONS: dict[str, AudioStream] = {
     "mfcc": mfcc26,
     "mfcc78": mfcc78,
+    "mfcc39": mfcc39,
     "voice": voice_activity,
     "prosody": prosody,
 }
@@ -79,17 +80,24 @@ def load_audio(path: str | Path, sample_rate: int = 16000, check_silence: bool =
     return samples, sample_rate
 
 
-def num_video_frames(samples: np.ndarray, sample_rate: int) -> int:
-    """25 fps frames that cover the audio (a partial last frame counts)."""
-    return -(-len(samples) * FPS // sample_rate)
+def num_video_frames(samples: np.ndarray, sample_rate: int, fps: int = FPS) -> int:
+    """Frames at ``fps`` that cover the audio (a partial last frame counts)."""
+    return -(-len(samples) * fps // sample_rate)
 
 
 def compute_audio_streams(
-    samples: np.ndarray, sample_rate: int, num_frames: int, names: tuple[str, ...] | list[str] | None = None
+    samples: np.ndarray,
+    sample_rate: int,
+    num_frames: int,
+    names: tuple[str, ...] | list[str] | None = None,
+    fps: int = FPS,
 ) -> dict[str, np.ndarray]:
-    """Compute the named streams (all of :data:`AUDIO_FUNCTIONS` by default) from one decoded track."""
-    names = list(AUDIO_FUNCTIONS) if names is None else list(names)
+    """Compute the named streams (by default every one that applies at ``fps``: mfcc78 at 25 fps,
+    mfcc39 at 30) from one decoded track, one row per frame at ``fps``."""
+    if names is None:
+        names = [name for name in AUDIO_FUNCTIONS if name != ("mfcc39" if fps == FPS else "mfcc78")]
+    names = list(names)
     unknown = [name for name in names if name not in AUDIO_FUNCTIONS]
     if unknown:
         raise ValueError(f"unknown audio stream(s) {unknown}; known: {sorted(AUDIO_FUNCTIONS)}")
-    return {name: AUDIO_FUNCTIONS[name](samples, sample_rate, num_frames) for name in names}
+    return {name: AUDIO_FUNCTIONS[name](samples, sample_rate, num_frames, fps=fps) for name in names}

@@ -57,6 +57,10 @@ class ExtractConfig:
 
     streams: tuple[str, ...] = DEFAULT_STREAMS
     video: VideoFeatureConfig = field(default_factory=VideoFeatureConfig)
+    #: Frame rate of the extracted streams: 25 for REACT 2024 models, 30 for REACT 2025/2026 (MARS)
+    #: ones; 0: the video's own rate (rounded) when it has one, else 25 (a frame folder). The
+    #: default stays 25 so a clip filmed at 30 fps still feeds a 25 fps model unchanged.
+    fps: int = FPS
 
 
 def split_streams(streams) -> tuple[tuple[str, ...], tuple[str, ...]]:
@@ -111,8 +115,9 @@ def track_face(
     config: VideoFeatureConfig,
     with_expression: bool = True,
     progress: Callable[[int], None] | None = None,
+    fps: int = FPS,
 ) -> FaceTrack:
-    """Run the face landmarker (and the expression model) over the clip at 25 fps."""
+    """Run the face landmarker (and the expression model) over the clip at ``fps``."""
     from reactdiff.features.expression import FER_CLASSES, ExpressionModel, crop_face
     from reactdiff.features.face import FaceTracker
     from reactdiff.features.video import iter_frames
@@ -129,10 +134,10 @@ def track_face(
     with FaceTracker(
         config.face_landmarker_path or None, config.min_detection_confidence, config.min_tracking_confidence
     ) as tracker:
-        frames = iter_frames(video_path, FPS, max_side=config.detection_max_side, num_frames=num_frames)
+        frames = iter_frames(video_path, fps, max_side=config.detection_max_side, num_frames=num_frames)
         for index, rgb in enumerate(frames):
-            # VIDEO mode wants increasing timestamps in ms: the 25 fps output time.
-            face = tracker.track(rgb, index * 1000 // FPS)
+            # VIDEO mode wants increasing timestamps in ms: the output frame's time.
+            face = tracker.track(rgb, index * 1000 // fps)
             if face is not None:
                 present[index] = True
                 blendshapes[index], rotation[index], translation[index] = face.blendshapes, face.rotation, face.translation
@@ -155,10 +160,11 @@ def compute_video_streams(
     streams=tuple(VIDEO_STREAMS),
     config: VideoFeatureConfig | None = None,
     progress: Callable[[int], None] | None = None,
+    fps: int = FPS,
 ) -> dict[str, np.ndarray]:
-    """The requested video streams of one clip as ``(num_frames, dim)`` float32 arrays.
+    """The requested video streams of one clip as ``(num_frames, dim)`` float32 arrays at ``fps``.
 
-    Used by ``reactdiff extract`` and by ``reactdiff prepare`` (with the dataset's 751 frames).
+    Used by ``reactdiff extract`` and by ``reactdiff prepare`` (with the dataset's frames and rate).
     """
     from reactdiff.features import emotion_map
     from reactdiff.features.expression import FER_CLASSES
@@ -167,11 +173,11 @@ def compute_video_streams(
     unknown = [name for name in streams if name not in VIDEO_STREAMS]
     if unknown:
         raise ConfigError(f"unknown video stream(s) {', '.join(unknown)}; choose from {', '.join(VIDEO_STREAMS)}")
-    track = track_face(video_path, num_frames, config, with_expression="emotion" in streams, progress=progress)
+    track = track_face(video_path, num_frames, config, with_expression="emotion" in streams, progress=progress, fps=fps)
     if not track.present.any():
         raise FeatureError(video_path, f"no face detected in any of its {num_frames} frames")
 
-    max_gap = int(round(config.max_gap_seconds * FPS))
+    max_gap = int(round(config.max_gap_seconds * fps))
     # Past a long gap the face relaxes to neutral; the head pose (neutral=None) is held.
     blendshapes = fill_gaps(track.blendshapes, track.present, max_gap, np.zeros(NUM_BLENDSHAPES, np.float32))
     rotation = fill_gaps(track.rotation, track.present, None)
@@ -192,16 +198,29 @@ def compute_video_streams(
     return {name: np.ascontiguousarray(result[name], dtype=np.float32) for name in streams}
 
 
-def clip_frames(video_path: str | Path) -> int:
-    """Frames of the clip at 25 fps; a clip shorter than one 50-frame window is a FeatureError."""
+def clip_fps(video_path: str | Path, fps: int = 0) -> int:
+    """The frame rate to extract at: ``fps`` when positive; for 0 the video's own rate rounded (25
+    for a frame folder or a file that reports none)."""
+    from reactdiff.features.video import probe_video
+
+    if fps < 0:
+        raise ConfigError(f"fps: {fps} must be positive (or 0 for the video's own rate)")
+    if fps:
+        return fps
+    own = probe_video(video_path).source_fps
+    return int(round(own)) if own and own > 0 else FPS
+
+
+def clip_frames(video_path: str | Path, fps: int = FPS) -> int:
+    """Frames of the clip at ``fps``; a clip shorter than one 50-frame window is a FeatureError."""
     from reactdiff.features.video import probe_video
 
     info = probe_video(video_path)
-    num_frames = info.num_frames(FPS)
+    num_frames = info.num_frames(fps)
     if num_frames < WINDOW_FRAMES:
         raise FeatureError(
             video_path,
-            f"clip is {info.duration:.2f} s ({num_frames} frames at {FPS} fps), shorter than one {WINDOW_FRAMES}-frame window",
+            f"clip is {info.duration:.2f} s ({num_frames} frames at {fps} fps), shorter than one {WINDOW_FRAMES}-frame window",
         )
     return num_frames
 
@@ -212,8 +231,9 @@ def extract(
     streams=DEFAULT_STREAMS,
     config: VideoFeatureConfig | None = None,
     progress: Callable[[int], None] | None = None,
+    fps: int = FPS,
 ) -> dict[str, np.ndarray]:
-    """Feature streams of one clip: name -> ``(frames, dim)`` float32 at 25 fps.
+    """Feature streams of one clip: name -> ``(frames, dim)`` float32 at ``fps``.
 
     ``audio_path`` None takes the video's own audio track (needed only for audio streams).
     """
@@ -221,7 +241,7 @@ def extract(
 
     video_path = Path(video_path)
     video, audio = split_streams(streams)
-    num_frames = clip_frames(video_path)
+    num_frames = clip_frames(video_path, fps)
     if audio:
         if audio_path is None and not probe_video(video_path).has_audio:
             raise FeatureError(video_path, f"no audio track for audio stream(s) {', '.join(audio)}; pass --audio FILE")
@@ -230,9 +250,9 @@ def extract(
         from reactdiff.features.audio import compute_audio_streams, load_audio
 
         samples, sample_rate = load_audio(audio_path or video_path, AUDIO_SAMPLE_RATE, check_silence=True)
-        result.update(compute_audio_streams(samples, sample_rate, num_frames, audio))
+        result.update(compute_audio_streams(samples, sample_rate, num_frames, audio, fps=fps))
     if video:
-        result.update(compute_video_streams(video_path, num_frames, video, config, progress))
+        result.update(compute_video_streams(video_path, num_frames, video, config, progress, fps=fps))
     return {name: result[name] for name in streams}
 
 
@@ -282,12 +302,15 @@ def extract_to_store(
                 f"give this clip another --key, or delete key '{key}' from {store.directory} to replace it"
             )
     settings = json.dumps(dataclasses.asdict(config.video), sort_keys=True)
-    sources = sources_signature(video_path, audio_path, video_settings=settings)
+    fps = clip_fps(video_path, config.fps)
+    # 25 fps stays out of the signature: stores extracted before the setting existed stay current.
+    sources = sources_signature(video_path, audio_path, video_settings=settings, **({"fps": fps} if fps != FPS else {}))
     if all(store.is_current(name, key, sources) for name in config.streams):
         return key, False
-    features = extract(video_path, audio_path, config.streams, config.video, progress)
+    features = extract(video_path, audio_path, config.streams, config.video, progress, fps=fps)
     for info in infos.values():
         store.register(info)
     for name, array in features.items():
         store.write(name, key, array, sources, origin=origin)
+    store.write_clip_info(key, fps, next(iter(features.values())).shape[0])
     return key, True

@@ -1,4 +1,6 @@
-"""Kaldi-compatible MFCC in vectorised numpy, cut into one audio chunk per 25 fps video frame.
+"""Kaldi-compatible MFCC in vectorised numpy, cut into one audio chunk per video frame.
+
+Frames are 25 fps (REACT 2024) unless an ``fps`` is given (30 for REACT 2025/2026).
 
 Follows Kaldi's ``compute-mfcc-feats`` as reproduced by ``torchaudio.compliance.kaldi.mfcc``
 (dither 0): per analysis window remove the DC offset, take the raw log energy, pre-emphasise
@@ -19,26 +21,49 @@ from reactdiff.constants import FPS
 _EPSILON = float(np.finfo(np.float32).eps)
 
 
-def samples_per_frame(sample_rate: int) -> int:
-    """Audio samples per 25 fps video frame (640 at 16 kHz); the rate must divide evenly."""
-    if sample_rate <= 0 or sample_rate % FPS:
+def samples_per_frame(sample_rate: int, fps: int = FPS) -> int:
+    """Audio samples per video frame (640 at 16 kHz and 25 fps; 533 at 16 kHz and 30 fps).
+
+    At 25 fps the rate must be a multiple of 25, as every REACT 2024 pipeline assumes. At another
+    rate a frame's chunk is ``sample_rate // fps`` samples starting at ``floor(i * sample_rate / fps)``
+    (:func:`frame_starts`): 16 kHz is not a multiple of 30, and keeping each chunk on its frame's
+    time avoids the drift of cutting fixed ``sample_rate // fps`` slices back to back (the REACT 2025
+    baseline's way: 0.33 samples per frame, 0.4 s after 20000 frames)."""
+    if fps <= 0:
+        raise ValueError(f"frame rate {fps} is not positive")
+    if fps == FPS and (sample_rate <= 0 or sample_rate % FPS):
         raise ValueError(f"sample rate {sample_rate} Hz is not a positive multiple of {FPS} (one chunk per video frame)")
-    return sample_rate // FPS
+    if sample_rate < fps:
+        raise ValueError(f"sample rate {sample_rate} Hz is below the frame rate {fps} (one chunk per video frame)")
+    return sample_rate // fps
 
 
-def frame_chunks(samples: np.ndarray, sample_rate: int, num_frames: int) -> np.ndarray:
-    """Cut ``samples`` into ``num_frames`` consecutive chunks of one video frame each.
+def frame_starts(sample_rate: int, num_frames: int, fps: int = FPS) -> np.ndarray:
+    """First sample of each frame's chunk: ``floor(i * sample_rate / fps)`` (``i * chunk`` when the
+    rate is a multiple of ``fps``)."""
+    return (np.arange(num_frames, dtype=np.int64) * sample_rate) // fps
 
-    Returns ``(num_frames, sample_rate // 25)`` float64: audio past the last frame is dropped and
+
+def frame_chunks(samples: np.ndarray, sample_rate: int, num_frames: int, fps: int = FPS) -> np.ndarray:
+    """Cut ``samples`` into ``num_frames`` chunks of one video frame each.
+
+    Returns ``(num_frames, sample_rate // fps)`` float64: audio past the last frame is dropped and
     missing audio at the end (a partial last chunk, or a clip shorter than its video) is zeros.
     """
-    chunk = samples_per_frame(sample_rate)
+    chunk = samples_per_frame(sample_rate, fps)
     samples = np.asarray(samples, dtype=np.float64).reshape(-1)
-    needed = num_frames * chunk
+    if sample_rate % fps == 0:
+        needed = num_frames * chunk
+        padded = np.zeros(needed, dtype=np.float64)
+        used = min(needed, samples.size)
+        padded[:used] = samples[:used]
+        return padded.reshape(num_frames, chunk)
+    starts = frame_starts(sample_rate, num_frames, fps)
+    needed = int(starts[-1]) + chunk if num_frames else 0
     padded = np.zeros(needed, dtype=np.float64)
     used = min(needed, samples.size)
     padded[:used] = samples[:used]
-    return padded.reshape(num_frames, chunk)
+    return padded[starts[:, None] + np.arange(chunk)[None, :]]
 
 
 def _mel(freq: np.ndarray | float) -> np.ndarray:
@@ -105,19 +130,21 @@ def kaldi_mfcc(
     cepstral_lifter: float = 22.0,
     preemphasis: float = 0.97,
     energy_floor: float = 1.0,
+    window_samples: int | None = None,
 ) -> np.ndarray:
     """Kaldi MFCC (``use_energy=True``, dither 0, ``snip_edges``) of every row of ``chunks``.
 
     ``chunks`` is ``(..., num_samples)``; each row is analysed on its own, exactly as if Kaldi
-    were run on it as a whole file. Returns ``(..., num_windows, num_ceps)`` float32 with
+    were run on it as a whole file. ``window_samples`` sets window and shift in samples (one window
+    per chunk), where milliseconds would round (a 30 fps frame at 16 kHz is 533.3 samples). Returns ``(..., num_windows, num_ceps)`` float32 with
     ``num_windows = 1 + (num_samples - window) // shift``.
     """
     # float32 throughout, like Kaldi (BaseFloat) and torchaudio. On band-limited audio the top
     # mel bands sit ~1e-7 below the peak power, so their logs carry float32 rounding; computing
     # the same way keeps us within ~1e-3 of torchaudio on the liftered high cepstra.
     chunks = np.asarray(chunks, dtype=np.float32)
-    window_size = int(sample_rate * frame_length_ms * 0.001)
-    window_shift = int(sample_rate * frame_shift_ms * 0.001)
+    window_size = int(sample_rate * frame_length_ms * 0.001) if window_samples is None else window_samples
+    window_shift = int(sample_rate * frame_shift_ms * 0.001) if window_samples is None else window_samples
     if not 2 <= window_size <= chunks.shape[-1]:
         raise ValueError(f"MFCC window of {window_size} samples does not fit chunks of {chunks.shape[-1]} samples")
     if num_ceps > num_mel_bins:
@@ -173,28 +200,53 @@ def _blockwise(chunks: np.ndarray, analyse) -> np.ndarray:
     return np.concatenate([analyse(chunks[start : start + _BLOCK_FRAMES]) for start in range(0, max(len(chunks), 1), _BLOCK_FRAMES)])
 
 
-def mfcc26(samples: np.ndarray, sample_rate: int, num_frames: int) -> np.ndarray:
-    """ReactDiff's audio features: ``(num_frames, 26)`` float32, one 40 ms Kaldi MFCC per frame.
+def mfcc26(samples: np.ndarray, sample_rate: int, num_frames: int, fps: int = FPS) -> np.ndarray:
+    """ReactDiff's audio features: ``(num_frames, 26)`` float32, one Kaldi MFCC per frame.
 
-    Each 25 fps frame's chunk is one window (frame length = shift = 40 ms), 26 cepstra over
-    26 mel bins, log energy in place of c0.
+    Each frame's chunk is one window (frame length = shift = one frame: 40 ms at 25 fps, 33.3 ms at
+    30 fps), 26 cepstra over 26 mel bins, log energy in place of c0.
     """
-    chunks = frame_chunks(samples, sample_rate, num_frames)
+    chunks = frame_chunks(samples, sample_rate, num_frames, fps)
+    window = chunks.shape[1]
     cepstra = _blockwise(
-        chunks, lambda block: kaldi_mfcc(block, sample_rate, frame_length_ms=40.0, frame_shift_ms=40.0, num_ceps=26, num_mel_bins=26)
+        chunks, lambda block: kaldi_mfcc(block, sample_rate, num_ceps=26, num_mel_bins=26, window_samples=window)
     )
     return cepstra[:, 0, :]
 
 
-def mfcc78(samples: np.ndarray, sample_rate: int, num_frames: int) -> np.ndarray:
-    """The REACT baselines' audio features: ``(num_frames, 78)`` float32.
-
-    Per frame's 40 ms chunk, Kaldi's default MFCC (25 ms window, 10 ms shift: 2 windows,
-    13 cepstra, 23 mel bins), then deltas and delta-deltas over those 2 windows (window 5,
-    edges repeated), laid out as ``(3 [mfcc, delta, delta2], 13 cepstra, 2 windows)`` flattened.
-    """
-    chunks = frame_chunks(samples, sample_rate, num_frames)
-    cepstra = _blockwise(chunks, lambda block: kaldi_mfcc(block, sample_rate)).swapaxes(-1, -2)  # (num_frames, 13, 2)
+def _mfcc_with_deltas(samples: np.ndarray, sample_rate: int, num_frames: int, fps: int, windows: int, name: str) -> np.ndarray:
+    """Kaldi's default MFCC (25 ms window, 10 ms shift, 13 cepstra, 23 mel bins) of each frame's
+    chunk, then deltas and delta-deltas over the chunk's windows (window 5, edges repeated), laid
+    out as ``(3 [mfcc, delta, delta2], 13 cepstra, windows)`` flattened: the REACT baselines'
+    ``extract_audio_features``. The number of windows per chunk depends on the frame rate."""
+    chunks = frame_chunks(samples, sample_rate, num_frames, fps)
+    window, shift = int(sample_rate * 0.025), int(sample_rate * 0.010)
+    fitted = 1 + (chunks.shape[1] - window) // shift if chunks.shape[1] >= window else 0
+    if fitted != windows:
+        raise ValueError(
+            f"{name} needs {windows} Kaldi window(s) per frame; a {fps} fps frame at {sample_rate} Hz holds {fitted} "
+            f"(mfcc78 is for 25 fps, mfcc39 for 30 fps)"
+        )
+    cepstra = _blockwise(chunks, lambda block: kaldi_mfcc(block, sample_rate)).swapaxes(-1, -2)  # (num_frames, 13, windows)
     first = deltas(cepstra)
     stacked = np.stack([cepstra, first, deltas(first)], axis=1)
     return stacked.reshape(num_frames, -1).astype(np.float32)
+
+
+def mfcc78(samples: np.ndarray, sample_rate: int, num_frames: int, fps: int = FPS) -> np.ndarray:
+    """The REACT 2023/2024 baselines' audio features: ``(num_frames, 78)`` float32.
+
+    Per 25 fps frame's 40 ms chunk, Kaldi's default MFCC gives 2 windows; 13 cepstra, deltas and
+    delta-deltas over those 2 windows (see :func:`_mfcc_with_deltas`). Other frame rates are refused.
+    """
+    return _mfcc_with_deltas(samples, sample_rate, num_frames, fps, 2, "mfcc78")
+
+
+def mfcc39(samples: np.ndarray, sample_rate: int, num_frames: int, fps: int = 30) -> np.ndarray:
+    """The REACT 2025/2026 baselines' MFCC option at 30 fps: ``(num_frames, 39)`` float32.
+
+    The same computation as :func:`mfcc78`, but a 33.3 ms chunk holds one 25 ms Kaldi window, so
+    the result is 13 cepstra + 13 deltas + 13 delta-deltas, and the deltas over a single window
+    are zero (the baseline's code comment says 78-d, a 25 fps leftover; see the MARS data spec §1.1).
+    """
+    return _mfcc_with_deltas(samples, sample_rate, num_frames, fps, 1, "mfcc39")

@@ -1,6 +1,6 @@
 """Who is talking and how: voice activity (silero-vad) and prosody (Praat pitch via parselmouth).
 
-Both return one row per 25 fps video frame, aligned with :func:`reactdiff.features.mfcc.frame_chunks`.
+Both return one row per video frame (25 fps unless ``fps`` is given), aligned with :func:`reactdiff.features.mfcc.frame_chunks`.
 The VAD network ships inside the ``silero-vad`` wheel and runs on torch (TorchScript), so
 nothing is downloaded; its own audio reader needs torchaudio, so it is fed our decoded samples.
 """
@@ -12,7 +12,8 @@ from functools import lru_cache
 
 import numpy as np
 
-from reactdiff.features.mfcc import frame_chunks, samples_per_frame
+from reactdiff.constants import FPS
+from reactdiff.features.mfcc import frame_chunks, frame_starts, samples_per_frame
 
 #: silero-vad scores windows of 512 samples (32 ms) at 16 kHz.
 VAD_SAMPLE_RATE = 16000
@@ -42,8 +43,8 @@ def _silero_model():
     return model
 
 
-def voice_activity(samples: np.ndarray, sample_rate: int, num_frames: int) -> np.ndarray:
-    """Speech probability per 25 fps frame, ``(num_frames, 1)`` float32 in [0, 1].
+def voice_activity(samples: np.ndarray, sample_rate: int, num_frames: int, fps: int = FPS) -> np.ndarray:
+    """Speech probability per video frame, ``(num_frames, 1)`` float32 in [0, 1].
 
     silero-vad scores each 32 ms window; a frame's probability is the average over its
     40 ms weighted by overlap (done by spreading scores to samples and averaging per frame).
@@ -53,7 +54,7 @@ def voice_activity(samples: np.ndarray, sample_rate: int, num_frames: int) -> np
 
     from reactdiff.features.resample import resample
 
-    samples_per_frame(sample_rate)  # validates the rate before any work
+    samples_per_frame(sample_rate, fps)  # validates the rate before any work
     audio = resample(samples, sample_rate, VAD_SAMPLE_RATE)
     if audio.size == 0:
         return np.zeros((num_frames, 1), dtype=np.float32)
@@ -69,7 +70,7 @@ def voice_activity(samples: np.ndarray, sample_rate: int, num_frames: int) -> np
     finally:
         torch.set_num_threads(threads)
     per_sample = np.repeat(scores[0].numpy().astype(np.float64), VAD_WINDOW)[: audio.size]
-    probability = frame_chunks(per_sample, VAD_SAMPLE_RATE, num_frames).mean(axis=1)
+    probability = frame_chunks(per_sample, VAD_SAMPLE_RATE, num_frames, fps).mean(axis=1)
     return probability.astype(np.float32)[:, None]
 
 
@@ -82,21 +83,22 @@ def _pitch_track(samples: np.ndarray, sample_rate: int) -> tuple[np.ndarray, np.
     return np.asarray(pitch.xs()), np.nan_to_num(pitch.selected_array["frequency"])
 
 
-def prosody(samples: np.ndarray, sample_rate: int, num_frames: int) -> np.ndarray:
-    """Per 25 fps frame: ``[log energy, pitch Hz (0 when unvoiced), voiced flag]``, float32.
+def prosody(samples: np.ndarray, sample_rate: int, num_frames: int, fps: int = FPS) -> np.ndarray:
+    """Per video frame: ``[log energy, pitch Hz (0 when unvoiced), voiced flag]``, float32.
 
     Log energy is ``ln(mean power)`` of the frame's 40 ms chunk, floored at
     :data:`ENERGY_FLOOR`. Pitch is Praat's ``To Pitch (ac)`` (75-600 Hz, 10 ms step) read at
     the pitch frame nearest the video frame's centre.
     """
-    chunks = frame_chunks(samples, sample_rate, num_frames)
+    chunks = frame_chunks(samples, sample_rate, num_frames, fps)
     log_energy = np.log(np.maximum((chunks**2).mean(axis=1), ENERGY_FLOOR))
     pitch_hz = np.zeros(num_frames)
     # Praat needs three periods of the pitch floor for one analysis window; shorter clips are unvoiced.
     if len(samples) >= 3.0 / PITCH_FLOOR * sample_rate + 1:
         times, frequency = _pitch_track(samples, sample_rate)
         if times.size:
-            centres = (np.arange(num_frames) + 0.5) * samples_per_frame(sample_rate) / sample_rate
+            # Chunk centres in seconds ((i + 0.5) / fps exactly when the rate is a multiple of fps).
+            centres = (frame_starts(sample_rate, num_frames, fps) + 0.5 * chunks.shape[1]) / sample_rate
             nearest = np.clip(np.searchsorted(times, centres), 1, times.size - 1)
             nearest -= (centres - times[nearest - 1]) < (times[nearest] - centres)
             nearest = np.clip(nearest, 0, times.size - 1)
