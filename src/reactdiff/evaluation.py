@@ -52,29 +52,61 @@ def check_row_order(predictions: Predictions, pairs, source: Path | str, split: 
             )
 
 
+#: The protocols of each dataset layout, the default first (REACT 2024: both of its own).
+LAYOUT_PROTOCOLS = {"react2024": ("official", "corrected"), "react2025": ("react2025",)}
+
+
+def protocols_for(data: str | Path, protocols: Sequence[str] | None = None, layout: str = "auto") -> tuple[str, ...]:
+    """``protocols`` checked against the dataset's layout, or the layout's defaults when None."""
+    from reactdiff.data.layouts import open_layout
+    from reactdiff.errors import ConfigError
+
+    name = open_layout(data, layout).name
+    allowed = LAYOUT_PROTOCOLS[name]
+    if protocols is None:
+        return allowed
+    wrong = [protocol for protocol in protocols if protocol not in allowed]
+    if wrong:
+        raise ConfigError(
+            f"--protocol: {', '.join(wrong)} does not apply to {data} ({name} layout); its protocols: {', '.join(allowed)} "
+            "(the 2024 protocols score against the neighbour matrix of REACT 2024; REACT 2025/2026 against same-session reactions)"
+        )
+    return tuple(protocols)
+
+
 def evaluate_split(data: str | Path, split: str = "val", *, predictions: Mapping[str, Predictions | str | Path] | None = None,
-                   baselines: Sequence[str] = (), protocols: Sequence[str] = ("official", "corrected"), device: str = "cpu",
-                   num_samples: int = 10, seed: int = 0, title: str | None = None) -> EvaluationReport:
+                   baselines: Sequence[str] = (), protocols: Sequence[str] | None = None, device: str = "cpu",
+                   num_samples: int = 10, seed: int = 0, title: str | None = None, layout: str = "auto",
+                   alignment: str | None = None, tlcc: str = "official") -> EvaluationReport:
     """Score every named predictions run (a Predictions or its .npz path) and every trivial
-    baseline on ``split`` under each protocol. Columns are ``"<name> / <protocol>"``."""
+    baseline on ``split`` under each protocol. Columns are ``"<name> / <protocol>"``.
+
+    ``protocols`` default to the layout's (REACT 2024: official and corrected; REACT 2025/2026:
+    react2025, whose ``alignment`` of ground truths to the prediction length and ``tlcc`` variant
+    are settings; see docs/metrics.md)."""
     from functools import partial
 
-    from reactdiff.data.layout import ReactLayout
+    from reactdiff.data.layouts import open_layout
     from reactdiff.device import resolve_device
     from reactdiff.metrics.evaluate import evaluate_protocols
     from reactdiff.trivial import load_baseline_inputs, make_baseline
 
+    protocols = protocols_for(data, protocols, layout)
     device = str(resolve_device(device))
     data = Path(data)
-    layout = ReactLayout(data)
-    neighbours = layout.neighbours(split)
-    pairs = layout.eval_order(split)
+    reader = open_layout(data, layout)
+    if reader.name == "react2025":
+        return _evaluate_react2025(reader, split, predictions or {}, baselines, device, num_samples, seed, title, alignment, tlcc)
+    neighbours = reader.neighbours(split)
+    pairs = reader.eval_order(split)
     started = time.perf_counter()
 
     loaded: dict[str, Predictions] = {}
     for name, item in (predictions or {}).items():
         loaded[name] = item if isinstance(item, Predictions) else Predictions.load(item)
         check_row_order(loaded[name], pairs, item if not isinstance(item, Predictions) else name, split)
+        if loaded[name].ragged:
+            raise DataError(item if not isinstance(item, Predictions) else name, "rows of different lengths; REACT 2024 rows all have 750 frames")
     with_3dmm = any(run.coeffs_3dmm is not None for run in loaded.values()) if loaded else None
     inputs = load_baseline_inputs(data, split, with_3dmm=with_3dmm)
     frames = inputs.listener["emotion"].shape[1]
@@ -110,6 +142,87 @@ def evaluate_split(data: str | Path, split: str = "val", *, predictions: Mapping
         "seconds": round(time.perf_counter() - started, 2),
     }
     return EvaluationReport(title or f"REACT evaluation ({split})", context, columns, warnings)
+
+
+def _evaluate_react2025(reader, split: str, predictions: Mapping[str, Predictions | str | Path], baselines: Sequence[str],
+                        device: str, num_samples: int, seed: int, title: str | None, alignment: str | None,
+                        tlcc: str) -> EvaluationReport:
+    """REACT 2025/2026: every row against its recorded appropriate set (paired reaction + 9 of the
+    same session), whole clips of any length, under the react2025 protocol."""
+    import numpy as np
+
+    from reactdiff.data.mars import load_appropriate_sets
+    from reactdiff.metrics.alignment import DEFAULT_ALIGNMENT, check_alignment
+    from reactdiff.metrics.react2025 import evaluate_react2025
+    from reactdiff.store import FeatureStore
+    from reactdiff.trivial import ragged_baseline_reactions
+
+    alignment = check_alignment(alignment or DEFAULT_ALIGNMENT)
+    started = time.perf_counter()
+    store = FeatureStore(reader.root / "features")
+    if "emotion" not in store.streams:
+        raise DataError(store.directory, f"no prepared 'emotion' stream; run `reactdiff prepare {reader.root}`")
+    pairs = reader.eval_order(split)
+    sets_path = store.directory / f"appropriate_{split}.json"
+    if sets_path.is_file():
+        sets, sets_source = load_appropriate_sets(sets_path), str(sets_path)
+    else:
+        sets, sets_source = reader.appropriate_sets(split), "drawn now (seed 1234; `reactdiff prepare` records them)"
+    if len(sets) != len(pairs):
+        raise DataError(sets_path, f"{len(sets)} appropriate sets for {len(pairs)} rows of '{split}'; re-run `reactdiff prepare {reader.root}`")
+    emotion: dict[str, np.ndarray] = {}
+
+    def clip(name: str, split_name: str = split) -> np.ndarray:
+        key = f"{split_name}/{name}"
+        if key not in emotion:
+            emotion[key] = np.asarray(store.read("emotion", key), dtype=np.float32)
+        return emotion[key]
+
+    speakers = [clip(pair.speaker) for pair in pairs]
+    listeners = [clip(pair.listener) for pair in pairs]
+    appropriate = [[clip(name) for name in names] for names in sets]
+
+    runs: dict[str, Callable[[], list]] = {}
+    for name, item in predictions.items():
+        run = item if isinstance(item, Predictions) else Predictions.load(item)
+        source = item if not isinstance(item, Predictions) else name
+        check_row_order(run, pairs, source, split)
+        for row, (length, spk) in enumerate(zip(run.lengths, speakers)):
+            if length != len(spk):
+                raise DataError(source, f"row {row} has {length} frames; its speaker clip {pairs[row].speaker} has {len(spk)}")
+        rows = list(run.emotion) if run.ragged else [row for row in run.emotion]
+        runs[name] = (lambda rows: lambda: rows)(rows)
+    if baselines:
+        if "oracle" in baselines:
+            raise DataError(reader.root, "the oracle is not available for the REACT 2025/2026 (MARS) layout yet")
+        train_pairs = reader.eval_order("train") if reader.has_split("train") else []
+        train_listener = [clip(pair.listener, "train") for pair in train_pairs] or listeners
+        for name in baselines:
+            runs[name] = (lambda name: lambda: ragged_baseline_reactions(
+                name, speakers, listeners, train_listener, num_samples, np.random.default_rng(seed)))(name)
+
+    columns = {}
+    for name, build in runs.items():
+        scores = evaluate_react2025(build(), appropriate, speakers, alignment=alignment, tlcc=tlcc, device=device)
+        scores["notes"] = list(scores.get("notes", [])) + [f"appropriate sets: {sets_source}"]
+        columns[f"{name} / react2025" if len(runs) > 1 else "react2025"] = scores
+    lengths = [len(spk) for spk in speakers]
+    context = {
+        "dataset": str(reader.root),
+        "layout": f"{reader.name} ({reader.fps} fps)",
+        "split": split,
+        "evaluated": ", ".join(runs),
+        "rows (N)": len(pairs),
+        "frames per row": f"{min(lengths)}..{max(lengths)}",
+        "protocols": "react2025",
+        "alignment": alignment,
+        "tlcc": tlcc,
+        "appropriate sets": sets_source,
+        "device": device,
+        "seconds": round(time.perf_counter() - started, 2),
+    }
+    warnings = _collapse_warnings(columns, set(predictions))
+    return EvaluationReport(title or f"REACT 2025/2026 evaluation ({split})", context, columns, warnings)
 
 
 def _collapse_warnings(columns: dict[str, dict[str, Any]], runs: set[str]) -> list[str]:

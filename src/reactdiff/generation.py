@@ -22,12 +22,11 @@ import numpy as np
 from reactdiff.errors import ConfigError
 from reactdiff.predictions import Predictions
 
-#: The offline protocol's chunk: REACT 2024 clips, and REACT 2025/2026's offline chunks (``clip_length``).
-DEFAULT_CHUNK_FRAMES = 750
+from reactdiff.chunks import OFFLINE_CHUNK
 
 
 def generate_split(model, data: str | Path, split: str = "val", *, num_samples: int = 10, seed: int = 0,
-                   batch_size: int = 16, chunk_frames: int = DEFAULT_CHUNK_FRAMES, progress: bool = True,
+                   batch_size: int = 16, chunk_frames: int = OFFLINE_CHUNK, progress: bool = True,
                    layout: str = "auto", **sampling: Any) -> Predictions:
     """Predictions of ``model`` (a :class:`reactdiff.pipeline.ReactionModel`) for ``split`` of the
     prepared dataset at ``data``. ``sampling``: the method's sampling options (None = the

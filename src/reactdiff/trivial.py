@@ -29,10 +29,12 @@ REFERENCES = BASELINES + ("oracle",)
 
 
 def references_for(root: str | Path) -> tuple[str, ...]:
-    """The reference rows that exist for the dataset at ``root`` (the oracle only for synthetic corpora)."""
+    """The reference rows that exist for the dataset at ``root`` (the oracle only for synthetic
+    corpora in the REACT 2024 layout)."""
+    from reactdiff.data.layouts import detect_layout
     from reactdiff.synth.oracle import is_synthetic
 
-    return REFERENCES if is_synthetic(root) else BASELINES
+    return REFERENCES if is_synthetic(root) and detect_layout(root) == "react2024" else BASELINES
 
 
 @dataclass
@@ -106,6 +108,37 @@ def baseline_reactions(
     # Valence and arousal live in [-1, 1]; AUs and expression probabilities in [0, 1).
     reactions[..., VA_SLICE] = 2.0 * reactions[..., VA_SLICE] - 1.0
     return reactions
+
+
+def ragged_baseline_reactions(name: str, speaker: list[np.ndarray], listener: list[np.ndarray],
+                              train_listener: list[np.ndarray], num_samples: int, rng: np.random.Generator) -> list[np.ndarray]:
+    """Emotion reactions (K, T_n, 25) of baseline ``name`` for rows of different lengths (REACT
+    2025/2026). ``mean-seq`` is the frame-wise mean of the training listeners long enough to reach
+    each frame (past the longest one, its last mean frame is held)."""
+    if name not in BASELINES:
+        raise ValueError(f"unknown baseline {name!r}; choose from {', '.join(BASELINES)}")
+    longest = max(len(clip) for clip in listener)
+    if name == "mean-seq":
+        horizon = min(longest, max(len(clip) for clip in train_listener))
+        total, count = np.zeros((horizon, listener[0].shape[1])), np.zeros((horizon, 1))
+        for clip in train_listener:
+            total[: len(clip)] += clip[:horizon]
+            count[: len(clip)] += 1
+        mean = total / count
+        sequence = np.concatenate([mean, np.repeat(mean[-1:], longest - horizon, axis=0)]).astype(np.float32)
+    mean_frame = np.concatenate(train_listener).mean(axis=0).astype(np.float32)
+    rows = []
+    for spk, lst in zip(speaker, listener):
+        frames = len(lst)
+        if name == "random":
+            row = rng.random((num_samples, frames, lst.shape[1]), dtype=np.float32)
+            row[..., VA_SLICE] = 2.0 * row[..., VA_SLICE] - 1.0
+            rows.append(row)
+            continue
+        one = {"gt": lst, "mime": spk[:frames], "mean-frame": np.broadcast_to(mean_frame, lst.shape)}.get(name)
+        one = sequence[:frames] if name == "mean-seq" else one
+        rows.append(np.repeat(np.asarray(one, dtype=np.float32)[None], num_samples, axis=0))
+    return rows
 
 
 def make_baseline(name: str, inputs: BaselineInputs, num_samples: int = 10, seed: int = 0) -> Predictions:

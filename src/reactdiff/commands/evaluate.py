@@ -13,8 +13,16 @@ class EvaluateConfig:
     """Settings of ``reactdiff evaluate`` (saved beside every report)."""
 
     split: Literal["val", "test"] = "val"
+    #: auto: the dataset layout's own (REACT 2024: both; REACT 2025/2026 (MARS): react2025).
     #: "both" computes the protocol-independent metrics (FRDist above all) once for the two.
-    protocol: Literal["official", "corrected", "both"] = "both"
+    protocol: Literal["auto", "official", "corrected", "both", "react2025"] = "auto"
+    #: Dataset layout: auto (detected), react2024 or react2025.
+    layout: str = "auto"
+    #: react2025: how ground truths of another length are aligned to a prediction's (the official
+    #: learned post-processor is not public): index_emulation, crop_pad or resample.
+    alignment: str = "index_emulation"
+    #: react2025: FRSyn as the official code computes it ("official") or without its NaN quirk ("nan_safe").
+    tlcc: Literal["official", "nan_safe"] = "official"
     #: Torch device of the metrics: "cpu", "cuda" or "auto" (on a GPU, FRDist's DTW runs as a batched wavefront kernel).
     device: str = "cpu"
     #: Reactions per speaker that the baselines produce.
@@ -23,8 +31,9 @@ class EvaluateConfig:
     seed: int = 0
 
     @property
-    def protocols(self) -> tuple[str, ...]:
-        return ("official", "corrected") if self.protocol == "both" else (self.protocol,)
+    def protocols(self) -> tuple[str, ...] | None:
+        """The protocols asked for; None: the layout's defaults."""
+        return {"auto": None, "both": ("official", "corrected")}.get(self.protocol, (self.protocol,))
 
 
 def register(subparsers) -> None:
@@ -36,8 +45,9 @@ def register(subparsers) -> None:
         help="REACT metrics (FRCorr, FRDist, FRDiv, FRVar, FRDvs, FRSyn, Frechet distances) of predictions or baselines",
         description=(
             "Evaluate a predictions .npz (rows in the split's evaluation order) or the reference baselines "
-            "against a REACT-layout dataset, under the official protocol (the published numbers, quirks "
-            "included), the corrected one, or both. Prints a table and writes <name>.json and <name>.md."
+            "against a REACT-layout dataset: REACT 2024 under the official protocol (the published numbers, quirks "
+            "included), the corrected one, or both; REACT 2025/2026 (MARS) under react2025. Prints a table and "
+            "writes <name>.json and <name>.md."
         ),
     )
     parser.add_argument("--data", type=Path, required=True, help="dataset root (REACT layout)")
@@ -72,7 +82,8 @@ def run(args: argparse.Namespace) -> int:
     baselines = references_for(args.data) if args.baselines else (args.baseline,) if args.baseline else ()
     predictions = {args.predictions.stem: args.predictions} if args.predictions is not None else {}
     report = evaluate_split(args.data, config.split, predictions=predictions, baselines=baselines, protocols=config.protocols,
-                            device=config.device, num_samples=config.num_samples, seed=config.seed)
+                            device=config.device, num_samples=config.num_samples, seed=config.seed, layout=config.layout,
+                            alignment=config.alignment, tlcc=config.tlcc)
     if args.predictions is not None:
         out_dir, stem = args.out or args.predictions.parent, f"{args.predictions.stem}_metrics"
         report.context["evaluated"] = str(args.predictions) + (f", {', '.join(baselines)}" if baselines else "")

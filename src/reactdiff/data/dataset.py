@@ -9,18 +9,22 @@ import torch
 from torch.utils.data import Dataset
 
 from reactdiff.constants import CLIP_FRAMES
-from reactdiff.data.layout import Pair, ReactLayout
+from reactdiff.data.base import Pair
 from reactdiff.store import FeatureStore
 from reactdiff.errors import DataError
 
 
 class ReactPairDataset(Dataset):
-    """(speaker, listener) feature streams of one split.
+    """(speaker, listener) feature streams of one split, of either REACT layout.
 
     - val/test (``train=False``): items follow the fixed evaluation order (pairs, then mirrored
-      pairs), full clips of 750 frames (the release stores 751; the last frame is never used).
+      pairs). REACT 2024: full clips of 750 frames (the release stores 751; the last frame is never
+      used). Layouts with clips of many lengths (REACT 2025/2026): the first ``item_frames``
+      frames of every pair, ``item_frames`` = the split's shortest pair (at most 750), so items
+      batch together; generation and evaluation read whole clips, not this dataset.
     - train (``train=True``): both directions of every pair (the mirrored augmentation), and a
-      random crop of ``crop_frames`` frames per item when given.
+      random crop of ``crop_frames`` frames per item when given. Pairs shorter than the crop are
+      left out (counted in ``skipped``): zero-padding them would teach the model silent frames.
 
     An item is ``{"speaker": {stream: (T, D)}, "listener": {stream: (T, D)}, "index": i}``.
     """
@@ -34,7 +38,9 @@ class ReactPairDataset(Dataset):
         crop_frames: int | None = None,
         store: FeatureStore | str | Path | None = None,
     ):
-        self.layout = ReactLayout(root)
+        from reactdiff.data.layouts import open_layout
+
+        self.layout = open_layout(root)
         self.split = split
         self.streams = tuple(streams)
         self.train = train
@@ -43,13 +49,44 @@ class ReactPairDataset(Dataset):
         self.store = store if isinstance(store, FeatureStore) else FeatureStore(store)
         if not self.streams:
             raise ValueError("at least one stream is needed")
-        if crop_frames is not None and not 0 < crop_frames <= CLIP_FRAMES:
-            raise ValueError(f"crop_frames must be in 1..{CLIP_FRAMES}, got {crop_frames}")
+        if crop_frames is not None and crop_frames < 1:
+            raise ValueError(f"crop_frames must be positive, got {crop_frames}")
         for stream in self.streams:
             self.store.info(stream)  # clear error naming the missing stream
+        #: REACT 2024's protocol uses the first 750 of the 751 stored frames; other layouts whole clips.
+        self.max_frames = CLIP_FRAMES if self.layout.name == "react2024" else None
+        if self.max_frames is not None and crop_frames is not None and crop_frames > self.max_frames:
+            raise ValueError(f"crop_frames must be in 1..{self.max_frames}, got {crop_frames}")
         # Training uses both directions as augmentation; evaluation's order is the same list.
-        self.pairs: list[Pair] = self.layout.eval_order(split)
+        pairs: list[Pair] = self.layout.eval_order(split)
         self._check_clips()
+        self._frames: dict[str, int] = {}
+        lengths = [min(self.frames(pair.speaker), self.frames(pair.listener)) for pair in pairs]
+        if train and crop_frames:
+            kept = [index for index, length in enumerate(lengths) if length >= crop_frames]
+        else:
+            kept = list(range(len(pairs)))
+        #: Pairs left out because they are shorter than the training crop.
+        self.skipped = len(pairs) - len(kept)
+        self.pairs = [pairs[index] for index in kept]
+        self.lengths = [lengths[index] for index in kept]
+        #: Frames of a val/test item (see the class docstring).
+        self.item_frames = min(self.lengths, default=0) if self.max_frames is None else self.max_frames
+        if self.max_frames is None and self.item_frames > CLIP_FRAMES:
+            self.item_frames = CLIP_FRAMES
+
+    def frames(self, clip: str) -> int:
+        """Frames every stream of ``clip`` has (cut to 750 for REACT 2024)."""
+        if clip not in self._frames:
+            counts = [int(self.store.read(stream, self._key(clip)).shape[0]) for stream in self.streams]
+            frames = min(counts)
+            if self.max_frames is not None:
+                if frames < self.max_frames:
+                    raise DataError(self.store.path(self.streams[counts.index(frames)], self._key(clip)),
+                                    f"{frames} frames; {self.max_frames} needed")
+                frames = self.max_frames
+            self._frames[clip] = frames
+        return self._frames[clip]
 
     def _check_clips(self) -> None:
         from reactdiff.data.prepare import prepared_layout, store_agrees
@@ -67,15 +104,17 @@ class ReactPairDataset(Dataset):
 
     @classmethod
     def val_split(cls, root: str | Path, streams: tuple[str, ...] | list[str]) -> "ReactPairDataset | None":
-        """The VAL split (full clips, evaluation order), or None when the dataset has no val pairs."""
-        if not (Path(root) / "val.csv").is_file():
+        """The VAL split (evaluation order), or None when the dataset has no val pairs."""
+        from reactdiff.data.layouts import open_layout
+
+        if not open_layout(root).has_split("val"):
             return None
         dataset = cls(root, "val", streams, train=False)
         return dataset if len(dataset) else None
 
     def clip(self, clip: str) -> dict[str, torch.Tensor]:
-        """Every stream of one clip of this split, the first 750 frames: ``{stream: (750, D)}``."""
-        return self._person(clip, 0, CLIP_FRAMES)
+        """Every stream of one clip of this split, whole (REACT 2024: the first 750 frames): ``{stream: (T, D)}``."""
+        return self._person(clip, 0, self.frames(clip))
 
     def _key(self, clip: str) -> str:
         return f"{self.split}/{clip}"
@@ -84,19 +123,16 @@ class ReactPairDataset(Dataset):
         return len(self.pairs)
 
     def _person(self, clip: str, start: int, length: int) -> dict[str, torch.Tensor]:
-        person = {}
-        for stream in self.streams:
-            values = self.store.read(stream, self._key(clip))
-            if values.shape[0] < CLIP_FRAMES:
-                raise DataError(self.store.path(stream, self._key(clip)), f"{values.shape[0]} frames; {CLIP_FRAMES} needed")
-            person[stream] = torch.from_numpy(np.array(values[start : start + length], dtype=np.float32))
-        return person
+        return {
+            stream: torch.from_numpy(np.array(self.store.read(stream, self._key(clip))[start : start + length], dtype=np.float32))
+            for stream in self.streams
+        }
 
     def __getitem__(self, index: int) -> dict:
-        pair = self.pairs[index]
-        length = self.crop_frames if (self.train and self.crop_frames) else CLIP_FRAMES
+        pair, available = self.pairs[index], self.lengths[index]
+        length = self.crop_frames if (self.train and self.crop_frames) else self.item_frames
         # torch's RNG is seeded per DataLoader worker, so crops are reproducible under a seed.
-        start = int(torch.randint(0, CLIP_FRAMES - length + 1, ()).item()) if length < CLIP_FRAMES else 0
+        start = int(torch.randint(0, available - length + 1, ()).item()) if self.train and length < available else 0
         return {
             "speaker": self._person(pair.speaker, start, length),
             "listener": self._person(pair.listener, start, length),

@@ -28,8 +28,8 @@ def _save(figure: Figure, path: Path) -> Path:
     return path
 
 
-def _time_axis(num_frames: int) -> np.ndarray:
-    return np.arange(num_frames) / FPS
+def _time_axis(num_frames: int, fps: float) -> np.ndarray:
+    return np.arange(num_frames) / fps
 
 
 def _reaction_colours(num_samples: int) -> list:
@@ -40,7 +40,7 @@ def _reaction_colours(num_samples: int) -> list:
 
 
 def au_raster(path: str | Path, reactions: np.ndarray, speaker: np.ndarray | None = None,
-              real_listener: np.ndarray | None = None, sample: int = 0) -> Path:
+              real_listener: np.ndarray | None = None, sample: int = 0, fps: float = FPS) -> Path:
     """AU occurrence raster (AUs x frames) of reaction ``sample``, below the speaker's and the real
     listener's when given."""
     rows = [("Speaker", speaker)] if speaker is not None else []
@@ -51,7 +51,7 @@ def au_raster(path: str | Path, reactions: np.ndarray, speaker: np.ndarray | Non
     axes = figure.subplots(len(rows), 1, squeeze=False)[:, 0]
     for axis, (title, emotion) in zip(axes, rows):
         occurrence = np.clip(emotion[:, AU_SLICE], 0.0, 1.0).T
-        duration = len(emotion) / FPS
+        duration = len(emotion) / fps
         axis.imshow(occurrence, aspect="auto", cmap="Greys", vmin=0, vmax=1, interpolation="nearest",
                     extent=(0, duration, len(AU_NAMES) - 0.5, -0.5))
         axis.set_yticks(range(len(AU_NAMES)), AU_NAMES, fontsize=7)
@@ -61,12 +61,12 @@ def au_raster(path: str | Path, reactions: np.ndarray, speaker: np.ndarray | Non
 
 
 def valence_arousal(path: str | Path, reactions: np.ndarray, speaker: np.ndarray | None = None,
-                    real_listener: np.ndarray | None = None) -> Path:
+                    real_listener: np.ndarray | None = None, fps: float = FPS) -> Path:
     """Valence and arousal curves of all K reactions (colours) against the speaker's (black) and the
     real listener's (grey, dashed)."""
     figure = Figure(figsize=(11, 5), layout="constrained")
     axes = figure.subplots(2, 1, sharex=True)
-    time = _time_axis(reactions.shape[1])
+    time = _time_axis(reactions.shape[1], fps)
     colours = _reaction_colours(len(reactions))
     for axis, column, name in zip(axes, range(VA_SLICE.start, VA_SLICE.stop), ("valence", "arousal")):
         for k, reaction in enumerate(reactions):
@@ -84,12 +84,12 @@ def valence_arousal(path: str | Path, reactions: np.ndarray, speaker: np.ndarray
     return _save(figure, Path(path))
 
 
-def expressions(path: str | Path, reaction: np.ndarray, title: str = "Generated reaction 1") -> Path:
+def expressions(path: str | Path, reaction: np.ndarray, title: str = "Generated reaction 1", fps: float = FPS) -> Path:
     """Expression probabilities of one reaction (T, 25) as a stacked area over time."""
     figure = Figure(figsize=(11, 3.2), layout="constrained")
     axis = figure.subplots()
     probabilities = np.clip(reaction[:, EXPRESSION_SLICE], 0.0, None).T
-    axis.stackplot(_time_axis(reaction.shape[0]), probabilities, labels=EXPRESSION_NAMES, colors=EXPRESSION_COLOURS)
+    axis.stackplot(_time_axis(reaction.shape[0], fps), probabilities, labels=EXPRESSION_NAMES, colors=EXPRESSION_COLOURS)
     axis.set_ylabel("probability")
     axis.set_xlabel("time (s)")
     axis.set_title(title, fontsize=9, loc="left")
@@ -97,12 +97,12 @@ def expressions(path: str | Path, reaction: np.ndarray, title: str = "Generated 
     return _save(figure, Path(path))
 
 
-def diversity(path: str | Path, reactions: np.ndarray, speaker: np.ndarray | None = None) -> Path:
+def diversity(path: str | Path, reactions: np.ndarray, speaker: np.ndarray | None = None, fps: float = FPS) -> Path:
     """The K reactions overlaid: valence, arousal and AU activity (share of AUs on), with the
     min-max band across reactions shaded, so one sees how different the K samples are."""
     figure = Figure(figsize=(11, 6.5), layout="constrained")
     axes = figure.subplots(3, 1, sharex=True)
-    time = _time_axis(reactions.shape[1])
+    time = _time_axis(reactions.shape[1], fps)
     colours = _reaction_colours(len(reactions))
     signals = [
         ("valence", reactions[..., VA_SLICE.start], None if speaker is None else speaker[: len(time), VA_SLICE.start]),
@@ -124,12 +124,12 @@ def diversity(path: str | Path, reactions: np.ndarray, speaker: np.ndarray | Non
 
 
 def plot_reaction(out_dir: str | Path, reactions: np.ndarray, speaker: np.ndarray | None = None,
-                  real_listener: np.ndarray | None = None) -> list[Path]:
-    """Write all four figures of one predictions row (K, T, 25) into ``out_dir``; returns the paths."""
+                  real_listener: np.ndarray | None = None, fps: float = FPS) -> list[Path]:
+    """Write all four figures of one predictions row (K, T, 25) at ``fps`` into ``out_dir``; returns the paths."""
     out_dir = Path(out_dir)
     return [
-        au_raster(out_dir / "au_raster.png", reactions, speaker, real_listener),
-        valence_arousal(out_dir / "valence_arousal.png", reactions, speaker, real_listener),
-        expressions(out_dir / "expressions.png", reactions[0], "Generated reaction 1"),
-        diversity(out_dir / "diversity.png", reactions, speaker),
+        au_raster(out_dir / "au_raster.png", reactions, speaker, real_listener, fps=fps),
+        valence_arousal(out_dir / "valence_arousal.png", reactions, speaker, real_listener, fps=fps),
+        expressions(out_dir / "expressions.png", reactions[0], "Generated reaction 1", fps=fps),
+        diversity(out_dir / "diversity.png", reactions, speaker, fps=fps),
     ]

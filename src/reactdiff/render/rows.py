@@ -6,6 +6,7 @@ from __future__ import annotations
 import sys
 from pathlib import Path
 
+from reactdiff.constants import FPS
 from reactdiff.errors import DataError
 from reactdiff.render.settings import RenderConfig
 
@@ -46,16 +47,18 @@ def render_row(predictions: str | Path, index: int, out: str | Path | None = Non
     panels = []
     if data is not None:
         speaker = clip_from_dataset(data, split, row.speaker_path, num_frames, config.mean_face)
+    # The dataset's frame rate (REACT 2024: 25 fps, MARS: 30), else the one generation recorded.
+    fps = speaker.fps if speaker is not None else row.fps or FPS
     video_path = speaker_video or (speaker.video if speaker else None)
     if video_path is not None:
-        footage = read_video_frames(video_path, size=(size, size), max_frames=num_frames)
+        footage = read_video_frames(video_path, fps=fps, size=(size, size), max_frames=num_frames)
         panels.append(footage_panel("Speaker (video)", footage, highlight=True))
     else:
         panels.append(_clip_panel("Speaker", speaker, render, config, size, highlight=True))
     if data is not None and config.real_listener:
         listener = clip_from_dataset(data, split, row.listener_path, num_frames, config.mean_face)
         if listener.video is not None:
-            footage = read_video_frames(listener.video, size=(size, size), max_frames=num_frames)
+            footage = read_video_frames(listener.video, fps=fps, size=(size, size), max_frames=num_frames)
             panels.append(footage_panel("Real listener (video)", footage, highlight=True))
         else:
             panels.append(_clip_panel("Real listener", listener, render, config, size, highlight=True))
@@ -75,11 +78,11 @@ def render_row(predictions: str | Path, index: int, out: str | Path | None = Non
     if audio_path is not None and not gif:
         sound = _load_audio(audio_path, quiet_if_missing=audio_path == speaker_video)
     title = f"{split} row {row.index}: {row.speaker_path}" if speaker_video is None else f"{speaker_video.name}"
-    frames = compose_grid(panels, num_frames, panel_size=size, columns=config.columns, title=title)
+    frames = compose_grid(panels, num_frames, panel_size=size, columns=config.columns, title=title, fps=fps)
     if gif:
-        write_video(out, frames)
+        write_video(out, frames, fps=fps)
     else:
-        write_video(out, frames, audio=sound, crf=config.crf)
+        write_video(out, frames, fps=fps, audio=sound, crf=config.crf)
     save_config(config, out.with_name(out.stem + ".render.json"))
     with_sound = "" if sound is None else f" with audio from {audio_path}"
     print(f"wrote {out} ({num_frames} frames, {num_shown} real + {len(panels) - num_shown} generated panels, "
@@ -96,13 +99,15 @@ def plot_row(predictions: str | Path, index: int, out: str | Path, *, data: str 
 
     row = load_prediction_row(Path(predictions), index)
     speaker = real_listener = None
+    fps = row.fps or FPS
     if data is not None:
-        from reactdiff.data.layout import ReactLayout
+        from reactdiff.data.layouts import open_layout
 
-        layout, split, num_frames = ReactLayout(data), split or row.split or "val", row.emotion.shape[1]
+        layout, split, num_frames = open_layout(data), split or row.split or "val", row.emotion.shape[1]
         speaker = layout.load_emotion(split, row.speaker_path)[:num_frames]
         real_listener = layout.load_emotion(split, row.listener_path)[:num_frames]
-    return plot_reaction(Path(out), row.emotion, speaker, real_listener)
+        fps = layout.fps
+    return plot_reaction(Path(out), row.emotion, speaker, real_listener, fps=fps)
 
 
 def _load_audio(path: Path, quiet_if_missing: bool):

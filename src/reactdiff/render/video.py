@@ -9,6 +9,7 @@ from __future__ import annotations
 import itertools
 from collections.abc import Iterable
 from fractions import Fraction
+from fractions import Fraction
 from pathlib import Path
 
 import numpy as np
@@ -67,7 +68,8 @@ def write_video(
     num_frames = 0
     with atomic_path(path) as tmp:
         with av.open(str(tmp), mode="w", format="mp4") as container:
-            video_stream = container.add_stream("libx264", rate=fps)
+            # PyAV wants an exact rate: 30.0 -> 30, 29.97 -> 2997/100.
+            video_stream = container.add_stream("libx264", rate=Fraction(fps).limit_denominator(1001))
             video_stream.width, video_stream.height = width, height
             video_stream.pix_fmt = "yuv420p"
             video_stream.options = {"crf": str(crf), "preset": "veryfast"}

@@ -15,6 +15,7 @@ import torch
 from torch import nn
 from tqdm import tqdm
 
+from reactdiff.chunks import OFFLINE_CHUNK
 from reactdiff.constants import CLIP_FRAMES
 from reactdiff.data.dataset import ReactPairDataset
 from reactdiff.errors import DataError
@@ -31,33 +32,72 @@ class LatentWindows:
     whole clip otherwise) and the speaker frames each is conditioned on
     (``model.condition_windows`` of the whole clip). Latents are raw (the loss normalises them)
     and live on ``device``: 0.73 MiB per clip, 2.3 GiB for the full REACT 2024 train split (3186 clips).
+
+    Clips are encoded as generation encodes them: in consecutive ``chunk_frames`` chunks
+    (:mod:`reactdiff.generation`), each on its own, each conditioned only on its own windows; a
+    REACT 2024 clip is one chunk. A chunk's last partial window (shorter clips of REACT 2025/2026)
+    is left out of training. Val items of a split whose clips differ in length are cut to the
+    shortest clip's windows, so they batch together.
     """
 
-    def __init__(self, model: nn.Module, pairs: ReactPairDataset, device: torch.device, batch_size: int = 16):
+    def __init__(self, model: nn.Module, pairs: ReactPairDataset, device: torch.device, batch_size: int = 16,
+                 chunk_frames: int = OFFLINE_CHUNK):
+        from reactdiff.chunks import offline_chunks
+
         self.model = model
         self.pairs = pairs.pairs
-        self.crop_windows = (pairs.crop_frames or CLIP_FRAMES) // model.window if pairs.train else None
+        window = model.window
+        self.crop_windows = (pairs.crop_frames or CLIP_FRAMES) // window if pairs.train else None
         clips = list(dict.fromkeys(clip for pair in self.pairs for clip in (pair.speaker, pair.listener)))
-        self.latents: dict[str, torch.Tensor] = {}
-        for start in tqdm(range(0, len(clips), batch_size), desc=f"encoding {pairs.split} clips", unit="batch", leave=False):
-            names = clips[start : start + batch_size]
-            read = [pairs.clip(clip) for clip in names]  # each clip's streams read once
-            streams = {name: torch.stack([clip[name] for clip in read]).to(device) for name in model.config.streams}
-            self.latents.update(zip(names, model.encode_windows(streams)))
+        #: Per clip, the window ranges [w0, w1) of its chunks (conditions never cross them).
+        self.segments: dict[str, list[tuple[int, int]]] = {}
+        pieces: dict[int, list[tuple[str, int, int]]] = {}  # usable frames -> (clip, chunk start, segment index)
+        for clip in clips:
+            self.segments[clip] = []
+            windows = 0
+            for start, stop in offline_chunks(pairs.frames(clip), chunk_frames):
+                usable = (stop - start) // window * window
+                if usable:
+                    pieces.setdefault(usable, []).append((clip, start, len(self.segments[clip])))
+                    self.segments[clip].append((windows, windows + usable // window))
+                    windows += usable // window
+        encoded: dict[tuple[str, int], torch.Tensor] = {}
+        jobs = [(usable, group[first : first + batch_size]) for usable, group in pieces.items() for first in range(0, len(group), batch_size)]
+        for usable, batch in tqdm(jobs, desc=f"encoding {pairs.split} clips", unit="batch", leave=False):
+            read = [pairs._person(clip, start, usable) for clip, start, _ in batch]  # each chunk's streams read once
+            streams = {name: torch.stack([piece[name] for piece in read]).to(device) for name in model.config.streams}
+            for (clip, _, segment), latent in zip(batch, model.encode_windows(streams)):
+                encoded[(clip, segment)] = latent
+        self.latents: dict[str, torch.Tensor] = {
+            clip: torch.cat([encoded.pop((clip, index)) for index in range(len(segments))]) for clip, segments in self.segments.items() if segments
+        }
+        missing = [clip for clip, segments in self.segments.items() if not segments]
+        if missing:
+            raise DataError(pairs.store.directory, f"clip {missing[0]} of {pairs.split} is shorter than one {window}-frame window")
+        lengths = [min(len(self.latents[pair.speaker]), len(self.latents[pair.listener])) for pair in self.pairs]
+        #: Windows of a val item (all of them for REACT 2024, whose clips have one length).
+        self.item_windows = min(lengths, default=0) if not pairs.train else None
 
     def __len__(self) -> int:
         return len(self.pairs)
 
+    def _condition(self, clip: str) -> torch.Tensor:
+        latents = self.latents[clip]
+        return torch.cat([self.model.condition_windows(latents[w0:w1][None])[0] for w0, w1 in self.segments[clip]])
+
     def __getitem__(self, index: int) -> dict:
         pair = self.pairs[index]
-        speaker = self.model.condition_windows(self.latents[pair.speaker][None])[0]
-        listener = self.latents[pair.listener]
+        speaker, listener = self._condition(pair.speaker), self.latents[pair.listener]
+        windows = min(len(speaker), len(listener))
+        speaker, listener = speaker[:windows], listener[:windows]
         start = 0
         if self.crop_windows is not None and self.crop_windows < listener.shape[0]:
             # Same RNG as the frame crops of ReactPairDataset, so runs stay reproducible and resumable.
             start = int(torch.randint(0, listener.shape[0] - self.crop_windows + 1, ()).item())
             speaker = speaker[start : start + self.crop_windows]
             listener = listener[start : start + self.crop_windows]
+        elif self.item_windows is not None:
+            speaker, listener = speaker[: self.item_windows], listener[: self.item_windows]
         # The crop's first clip window: per-position latent statistics need where the windows sit.
         listener_item = {"latent": listener, "first_window": torch.tensor(start, device=listener.device)}
         return {"speaker": {"condition": speaker}, "listener": listener_item, "index": index}
