@@ -68,6 +68,14 @@ class ReactPairDataset(Dataset):
             kept = list(range(len(pairs)))
         #: Pairs left out because they are shorter than the training crop.
         self.skipped = len(pairs) - len(kept)
+        if self.skipped:
+            import sys
+
+            print(f"reactdiff: {self.skipped} of {len(pairs)} {split} items are shorter than the {crop_frames}-frame "
+                  "training crop and are left out (lower --crop_frames to use them)", file=sys.stderr)
+        if not kept:
+            raise DataError(self.store.directory, f"no {split} pair has {crop_frames} frames for the training crop; "
+                            f"the longest has {max(lengths, default=0)} (lower --crop_frames)")
         self.pairs = [pairs[index] for index in kept]
         self.lengths = [lengths[index] for index in kept]
         #: Frames of a val/test item (see the class docstring).

@@ -107,7 +107,28 @@ def live_config() -> ModelConfig:
     return config
 
 
+def mars_config() -> ModelConfig:
+    """The default model on REACT 2025/2026 (MARS, 30 fps): 30-frame (1 s) windows and attention
+    chunks, the protocol's online window, so a window covers the same second as the 25 fps
+    model's 50 frames cover 2 s; offline, conditioned on its own and the next speaker window."""
+    config = default_config()
+    config.autoencoder.context_frames = 30
+    config.diffusion.window = 30
+    return config
+
+
+def mars_online_config() -> ModelConfig:
+    """MARS online: 30-frame listener windows, each conditioned on the 60 speaker frames (two
+    windows) before it. The REACT 2025/2026 online protocol shows a window the 30 frames before it
+    and its own 30 (up to 29 frames of lookahead); this one is causal to the frame."""
+    config = mars_config()
+    config.diffusion.context_windows = 2
+    config.diffusion.online, config.diffusion.lookahead_windows = True, 0
+    return config
+
+
 #: name -> function returning a fresh ModelConfig.
 MODEL_PRESETS = {
-    "default": default_config, "paper": paper_config, "live": live_config, "tiny": tiny_config, "tiny-online": tiny_online_config,
+    "default": default_config, "paper": paper_config, "live": live_config, "mars": mars_config, "mars-online": mars_online_config,
+    "tiny": tiny_config, "tiny-online": tiny_online_config,
 }

@@ -1,0 +1,109 @@
+"""The whole pipeline on the synthetic REACT 2025/2026 corpus (MARS layout, 30 fps, clips of many
+lengths) with the same commands as on the 2024 corpus: synth, data check, prepare, train,
+generate, evaluate (react2025), render, plot."""
+
+from __future__ import annotations
+
+import json
+
+import numpy as np
+import pytest
+
+from reactdiff.cli import main
+
+
+@pytest.fixture(scope="module")
+def mars(tmp_path_factory):
+    """A prepared mars-tiny corpus and a ReactDiff trained on it with the tiny recipe."""
+    root = tmp_path_factory.mktemp("mars")
+    data, run = root / "data", root / "run"
+    assert main(["synth", str(data), "--preset", "mars-tiny", "--no-progress"]) == 0
+    assert main(["data", "check", str(data)]) == 0
+    assert main(["prepare", str(data)]) == 0
+    assert main(["train", "reactdiff", "--data", str(data), "--out", str(run), "--recipe", "tiny", "--device", "cpu"]) == 0
+    return data, run
+
+
+def test_generate_evaluate_render_on_mars(mars, tmp_path):
+    from reactdiff.data.layouts import open_layout
+    from reactdiff.predictions import Predictions
+
+    data, run = mars
+    predictions = tmp_path / "val.npz"
+    assert main(["generate", "--checkpoint", str(run), "--data", str(data), "--samples", "3", "--out", str(predictions), "--device", "cpu"]) == 0
+    loaded = Predictions.load(predictions)
+    layout = open_layout(data)
+    pairs = layout.eval_order("val")
+    # One row per pair and direction, each as long as its speaker clip (lengths differ: stored unpadded).
+    assert loaded.speaker_path == [pair.speaker for pair in pairs]
+    assert loaded.lengths == [layout.clip_frames("val", pair.speaker) for pair in pairs]
+    assert loaded.ragged and len(set(loaded.lengths)) > 1
+    assert loaded.meta["fps"] == 30 and loaded.meta["layout"] == "react2025"
+
+    assert main(["evaluate", "--data", str(data), "--predictions", str(predictions), "--baselines", "--num_samples", "3"]) == 0
+    report = json.loads((tmp_path / "val_metrics.json").read_text())
+    columns = report["results"]
+    assert set(columns) == {f"{name} / react2025" for name in ("val", "gt", "mime", "random", "mean-seq", "mean-frame")}
+    scores = columns["val / react2025"]
+    assert scores["protocol"] == "react2025" and scores["alignment"] == "index_emulation"
+    assert all(np.isfinite(scores[metric]) for metric in ("FRCorr", "FRDist", "FRDiv", "FRVar", "FRSyn"))
+    # The paired listener copied K times matches its own ground truth: FRDist 0, the best FRCorr.
+    assert columns["gt / react2025"]["FRDist"] == 0.0
+    assert columns["gt / react2025"]["FRCorr"] > max(columns[f"{name} / react2025"]["FRCorr"] for name in ("random", "mime"))
+    assert any("appropriate sets" in note for note in scores["notes"])
+
+    # The 2024 protocols do not apply to MARS data: a clear refusal, not a wrong number.
+    assert main(["evaluate", "--data", str(data), "--predictions", str(predictions), "--protocol", "official"]) == 2
+
+    video = tmp_path / "row0.mp4"
+    assert main(["render", "--predictions", str(predictions), "--data", str(data), "--index", "0", "--out", str(video)]) == 0
+    from reactdiff.features.video import probe_video
+
+    info = probe_video(video)
+    assert info.source_fps == pytest.approx(30.0) and info.has_audio
+    assert info.duration == pytest.approx(loaded.lengths[0] / 30, abs=0.1)
+    assert main(["plot", "--predictions", str(predictions), "--data", str(data), "--index", "0", "--out", str(tmp_path / "plots")]) == 0
+
+
+def test_long_clips_are_generated_in_independent_chunks(mars, monkeypatch):
+    """No method ever sees more than one chunk: a clip of any length costs one chunk's memory."""
+    from reactdiff.generation import generate_split
+    from reactdiff.pipeline import ReactionModel
+
+    data, run = mars
+    model = ReactionModel.from_checkpoint(run, device="cpu")
+    seen = []
+    original = model.generate_batch
+
+    def spy(streams, **kwargs):
+        seen.append(next(iter(streams.values())).shape[1])
+        return original(streams, **kwargs)
+
+    monkeypatch.setattr(model, "generate_batch", spy)
+    chunked = generate_split(model, data, "val", num_samples=2, chunk_frames=100, progress=False)
+    assert max(seen) == 100 and min(seen) < 100  # full chunks and each clip's remainder
+    assert chunked.lengths == generate_split(model, data, "val", num_samples=2, progress=False).lengths
+
+
+def test_mars_windows_are_settings(mars, tmp_path):
+    """ReactDiff trains and generates online with MARS's 30-frame windows and 60 frames of context."""
+    import yaml
+
+    from reactdiff.methods.registry import METHODS
+    from reactdiff.pipeline import ReactionModel
+
+    data, _ = mars
+    budget = METHODS["reactdiff"].budget("tiny")
+    model = {"diffusion": {"window": 30, "context_windows": 2, "online": True, "lookahead_windows": 0},
+             "autoencoder": {"context_frames": 30}}
+    config = tmp_path / "mars_online.yaml"
+    config.write_text(yaml.safe_dump({"autoencoder": {"model": model, "steps": 4, "crop_frames": 90},
+                                      "diffusion": {"steps": 4, "crop_frames": 90}}))
+    run = tmp_path / "online"
+    argv = ["train", "reactdiff", "--data", str(data), "--out", str(run), "--recipe", "tiny", "--config", str(config), "--device", "cpu"]
+    assert budget["autoencoder"]["preset"] == "tiny" and main(argv) == 0
+    loaded = ReactionModel.from_checkpoint(run, device="cpu")
+    assert loaded.online and loaded.model.window == 30
+    clip = {name: np.random.default_rng(0).standard_normal((95, int(loaded.streams[name]["dim"]))).astype(np.float32)
+            for name in loaded.stream_names}
+    assert loaded.generate(clip, num_samples=2, seed=0)["emotion"].shape == (2, 95, 25)
