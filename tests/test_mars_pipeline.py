@@ -107,3 +107,21 @@ def test_mars_windows_are_settings(mars, tmp_path):
     clip = {name: np.random.default_rng(0).standard_normal((95, int(loaded.streams[name]["dim"]))).astype(np.float32)
             for name in loaded.stream_names}
     assert loaded.generate(clip, num_samples=2, seed=0)["emotion"].shape == (2, 95, 25)
+
+
+@pytest.mark.parametrize("name", ["transvae", "belfusion", "regnn", "reactface"])
+def test_every_method_trains_generates_and_is_scored_on_mars(name, mars, tmp_path):
+    """The same commands for every registered method (ReactDiff above): any clip length, 30 fps."""
+    from reactdiff.methods.registry import METHODS
+    from reactdiff.predictions import Predictions
+
+    assert set(METHODS) == {"reactdiff", "transvae", "belfusion", "regnn", "reactface"}  # a new method joins this list
+    data, _ = mars
+    run, predictions = tmp_path / "run", tmp_path / "val.npz"
+    assert main(["train", name, "--data", str(data), "--out", str(run), "--recipe", "tiny", "--device", "cpu"]) == 0
+    assert main(["generate", "--checkpoint", str(run), "--data", str(data), "--samples", "2", "--out", str(predictions), "--device", "cpu"]) == 0
+    loaded = Predictions.load(predictions)
+    assert loaded.ragged and loaded.meta["method"] == name
+    assert main(["evaluate", "--data", str(data), "--predictions", str(predictions)]) == 0
+    scores = json.loads((tmp_path / "val_metrics.json").read_text())["results"]["react2025"]
+    assert np.isfinite(scores["FRDist"]) and scores["num_speakers"] == loaded.num_rows

@@ -4,6 +4,7 @@
     reactdiff train reactdiff diffusion --data D --autoencoder runs/rd/autoencoder --out runs/rd/diffusion
     reactdiff train reactdiff --data D --out runs/rd          # every stage in order, into runs/rd/<stage>
     reactdiff train transvae --data D --out runs/transvae     # a one-stage method
+    reactdiff train transvae --data D --out runs/tv --recipe demo   # a named step budget (tiny, demo, long)
 
 Every setting of a stage is a flag generated from its settings dataclass (``--optim.lr``,
 ``--steps``, ``--batch_size``, ``--preset``, ``--model.<field>``...). Budgets are optimizer steps,
@@ -63,16 +64,25 @@ def _add_stage_arguments(parser, method, stage, add_config_args) -> None:
         parser.add_argument(f"--{stage.requires}", dest="previous", type=Path, required=True,
                             help=f"the {method.name} {stage.requires} checkpoint (or its run folder) this stage continues")
     parser.add_argument("--resume", action="store_true", help="require an existing run in --out to continue (default: continue if there is one)")
+    parser.add_argument("--recipe", default=None,
+                        help=f"named settings of this stage: {', '.join(method.budgets)} (step budgets); --config and flags override them")
     add_config_args(parser, stage.config_class)
     parser.set_defaults(func=run_stage, method_name=method.name, stage_name=stage.name)
 
 
 def run_stage(args: argparse.Namespace) -> int:
     from reactdiff.config import flag_settings
-    from reactdiff.train.run import train_stage
+    from reactdiff.methods.registry import get_method
+    from reactdiff.train.run import flatten_config_file, train_stage
 
+    settings, config_file = flag_settings(args), args.config
+    if args.recipe:
+        # recipe < config file < flags, as for a whole method's run.
+        recipe = get_method(args.method_name).budget(args.recipe).get(args.stage_name, {})
+        from_file = flatten_config_file(config_file) if config_file is not None else {}
+        settings, config_file = {**recipe, **from_file, **settings}, None
     result = train_stage(
-        args.method_name, args.stage_name, args.data, args.out, settings=flag_settings(args), config_file=args.config,
+        args.method_name, args.stage_name, args.data, args.out, settings=settings, config_file=config_file,
         previous=getattr(args, "previous", None), resume=True if args.resume else None,
     )
     _print_result(f"{args.method_name} {args.stage_name}", result)

@@ -20,8 +20,8 @@ class ReactPairDataset(Dataset):
     - val/test (``train=False``): items follow the fixed evaluation order (pairs, then mirrored
       pairs). REACT 2024: full clips of 750 frames (the release stores 751; the last frame is never
       used). Layouts with clips of many lengths (REACT 2025/2026): the first ``item_frames``
-      frames of every pair, ``item_frames`` = the split's shortest pair (at most 750), so items
-      batch together; generation and evaluation read whole clips, not this dataset.
+      frames of every pair at least that long (default: the split's shortest pair, at most 750),
+      so items batch together; generation and evaluation read whole clips, not this dataset.
     - train (``train=True``): both directions of every pair (the mirrored augmentation), and a
       random crop of ``crop_frames`` frames per item when given. Pairs shorter than the crop are
       left out (counted in ``skipped``): zero-padding them would teach the model silent frames.
@@ -37,6 +37,7 @@ class ReactPairDataset(Dataset):
         train: bool = False,
         crop_frames: int | None = None,
         store: FeatureStore | str | Path | None = None,
+        item_frames: int | None = None,
     ):
         from reactdiff.data.layouts import open_layout
 
@@ -62,26 +63,25 @@ class ReactPairDataset(Dataset):
         self._check_clips()
         self._frames: dict[str, int] = {}
         lengths = [min(self.frames(pair.speaker), self.frames(pair.listener)) for pair in pairs]
-        if train and crop_frames:
-            kept = [index for index, length in enumerate(lengths) if length >= crop_frames]
-        else:
-            kept = list(range(len(pairs)))
-        #: Pairs left out because they are shorter than the training crop.
+        need = crop_frames if train else (item_frames if self.max_frames is None else None)
+        kept = [index for index, length in enumerate(lengths) if not need or length >= need]
+        #: Pairs left out because they are shorter than the crop (or val item).
         self.skipped = len(pairs) - len(kept)
         if self.skipped:
             import sys
 
-            print(f"reactdiff: {self.skipped} of {len(pairs)} {split} items are shorter than the {crop_frames}-frame "
-                  "training crop and are left out (lower --crop_frames to use them)", file=sys.stderr)
-        if not kept:
-            raise DataError(self.store.directory, f"no {split} pair has {crop_frames} frames for the training crop; "
+            print(f"reactdiff: {self.skipped} of {len(pairs)} {split} items are shorter than {need} frames "
+                  "and are left out (lower --crop_frames to use them)", file=sys.stderr)
+        if pairs and not kept:
+            raise DataError(self.store.directory, f"no {split} pair has the {need} frames of a training item; "
                             f"the longest has {max(lengths, default=0)} (lower --crop_frames)")
         self.pairs = [pairs[index] for index in kept]
         self.lengths = [lengths[index] for index in kept]
         #: Frames of a val/test item (see the class docstring).
-        self.item_frames = min(self.lengths, default=0) if self.max_frames is None else self.max_frames
-        if self.max_frames is None and self.item_frames > CLIP_FRAMES:
-            self.item_frames = CLIP_FRAMES
+        if self.max_frames is not None:
+            self.item_frames = self.max_frames
+        else:
+            self.item_frames = item_frames or min(min(self.lengths, default=0), CLIP_FRAMES)
 
     def frames(self, clip: str) -> int:
         """Frames every stream of ``clip`` has (cut to 750 for REACT 2024)."""
@@ -111,13 +111,16 @@ class ReactPairDataset(Dataset):
                     raise DataError(self.store.path(stream, self._key(clip)), f"stale: its dataset file changed since it was prepared; run `{prepare_command}`")
 
     @classmethod
-    def val_split(cls, root: str | Path, streams: tuple[str, ...] | list[str]) -> "ReactPairDataset | None":
-        """The VAL split (evaluation order), or None when the dataset has no val pairs."""
+    def val_split(cls, root: str | Path, streams: tuple[str, ...] | list[str],
+                  item_frames: int | None = None) -> "ReactPairDataset | None":
+        """The VAL split (evaluation order), or None when the dataset has no val pairs.
+        ``item_frames`` (clips of many lengths only; a stage passes its training crop, a multiple
+        of its model's window): the first that many frames of every val pair at least that long."""
         from reactdiff.data.layouts import open_layout
 
         if not open_layout(root).has_split("val"):
             return None
-        dataset = cls(root, "val", streams, train=False)
+        dataset = cls(root, "val", streams, train=False, item_frames=item_frames)
         return dataset if len(dataset) else None
 
     def clip(self, clip: str) -> dict[str, torch.Tensor]:

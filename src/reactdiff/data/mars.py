@@ -173,6 +173,20 @@ class MarsLayout(RootedLayout):
             sets.append([target, *drawn])
         return sets
 
+    def has_neighbours(self, split: str) -> bool:
+        """Whether :meth:`neighbours` can be built (any split that exists: it follows from sessions)."""
+        return self.has_split(split)
+
+    def neighbours(self, split: str) -> np.ndarray:
+        """The N x N appropriateness matrix of the eval order that methods training on every
+        appropriate reaction (REGNN, ReactFace) read, by the MARS rule: item j's target is
+        appropriate to item i when both targets are of the same role and session. (Evaluation
+        uses :meth:`appropriate_sets`, the protocol's 10 drawn per item.)"""
+        folders = [tuple(pair.listener.split("/")[:2]) for pair in self.eval_order(split)]
+        index = {folder: number for number, folder in enumerate(dict.fromkeys(folders))}
+        codes = np.array([index[folder] for folder in folders])
+        return (codes[:, None] == codes[None, :]).astype(np.int8)
+
     # -- file locations ------------------------------------------------------------------------
     def _clip_file(self, split: str, folder: str, clip: str, suffix: str) -> Path:
         parts = clip.split("/")

@@ -273,7 +273,7 @@ def _train(
 
     if context.is_main:
         # Stage-specific completion (stage 1: latent statistics) on the last and the best weights.
-        stage.finish(ema.module, _stats_dataset(ReactPairDataset, data_root, tuple(streams)), device, config.batch_size)
+        stage.finish(ema.module, _stats_dataset(ReactPairDataset, data_root, tuple(streams), config.crop_frames), device, config.batch_size)
         _copy_buffers(ema.module, model)
         manifest.update(getattr(stage, "manifest_on_finish", {}))
         checkpoint(last_dir)
@@ -307,9 +307,10 @@ def validate(stage, model: nn.Module, dataset, config: TrainConfig, device: torc
     return total / max(count, 1)
 
 
-def _stats_dataset(dataset_cls, data_root: Path, streams: tuple[str, ...]):
-    """The TRAIN split as full clips in a fixed order (for statistics over the training set)."""
-    return dataset_cls(data_root, "train", streams, train=False)
+def _stats_dataset(dataset_cls, data_root: Path, streams: tuple[str, ...], crop_frames: int | None):
+    """The TRAIN split as full clips in a fixed order (for statistics over the training set); where
+    clips differ in length (REACT 2025/2026), the first ``crop_frames`` of every clip that long."""
+    return dataset_cls(data_root, "train", streams, train=False, item_frames=crop_frames)
 
 
 def _copy_buffers(source: nn.Module, target: nn.Module) -> None:
@@ -331,7 +332,7 @@ def _finish_best(method, stage, best_dir: Path, config, model_streams, data_root
     raw_model = method.build(config.model, dims, kinds).to(device)
     load_weights(ema_model, best.weights(ema=True), best.directory / "model.safetensors")
     load_weights(raw_model, best.weights(ema=False), best.directory / "weights.safetensors")
-    stage.finish(ema_model, _stats_dataset(ReactPairDataset, data_root, tuple(streams)), device, config.batch_size)
+    stage.finish(ema_model, _stats_dataset(ReactPairDataset, data_root, tuple(streams), config.crop_frames), device, config.batch_size)
     _copy_buffers(ema_model, raw_model)
     save_checkpoint(
         best_dir,

@@ -72,6 +72,14 @@ def resolve_stage_config(method, stage, out: Path, settings: Mapping[str, Any] |
     return dataclasses.replace(config, model=model)
 
 
+def flatten_config_file(path: Path) -> dict[str, Any]:
+    """A stage's YAML/JSON settings file as dotted settings (``optim: {lr: 1}`` -> ``optim.lr``)."""
+    data = yaml.safe_load(Path(path).read_text()) or {}
+    if not isinstance(data, dict):
+        raise ConfigError(f"{path}: expected a mapping of settings, got {type(data).__name__}")
+    return _flatten(data)
+
+
 def _previous_stage(method, stage, previous_path: Path | None):
     """The checkpoint a stage continues from (None for a first stage), checked to be the right one."""
     from reactdiff.methods.loading import load_method_checkpoint

@@ -38,7 +38,7 @@ class DiffusionStage:
         if model.config.diffusion.online and crop_frames < 2 * window:
             raise ConfigError(f"crop_frames: online training pairs each listener window with the speaker window before it, so it needs at least {2 * window} frames, got {crop_frames}")
         train = ReactPairDataset(data_root, "train", streams, train=True, crop_frames=crop_frames)
-        return train, ReactPairDataset.val_split(data_root, streams)
+        return train, ReactPairDataset.val_split(data_root, streams, crop_frames)
 
     def initialize(self, model: nn.Module, checkpoint: Checkpoint) -> None:
         """Start from the stage-1 checkpoint: its VAE (EMA weights) and latent statistics."""

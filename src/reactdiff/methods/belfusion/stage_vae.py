@@ -34,7 +34,7 @@ class VAEStage:
     def datasets(self, model: nn.Module, data_root, streams: tuple[str, ...], crop_frames: int, device: torch.device):
         """Train (random crops, both directions) and val (full clips; None when there is none) pairs."""
         train = ReactPairDataset(data_root, "train", streams, train=True, crop_frames=crop_frames)
-        return train, ReactPairDataset.val_split(data_root, streams)
+        return train, ReactPairDataset.val_split(data_root, streams, crop_frames)
 
     def loss(self, model: nn.Module, batch: dict, generator: torch.Generator | None):
         emotion = torch.cat([batch["speaker"]["emotion"], batch["listener"]["emotion"]])

@@ -15,7 +15,6 @@ import numpy as np
 import torch
 from torch.utils.data import Dataset
 
-from reactdiff.constants import CLIP_FRAMES
 from reactdiff.data.dataset import ReactPairDataset
 from reactdiff.errors import DataError
 
@@ -51,16 +50,20 @@ class AppropriateReactions(Dataset):
             matrix = np.eye(len(self.pairs), dtype=np.int8)  # only the true listener
         self.rows = [np.flatnonzero(row) for row in matrix]
         self.width = min(max_neighbours, max(len(row) for row in self.rows))
+        #: Items (eval-order indices) with at least ``crop_frames`` frames (all of REACT 2024's).
+        self.items = [index for index, frames in enumerate(self.pairs.lengths) if frames >= crop_frames]
 
     def __len__(self) -> int:
-        return len(self.pairs)
+        return len(self.items)
 
     def _read(self, clip: str, stream: str, start: int) -> torch.Tensor:
         values = self.pairs.store.read(stream, f"{self.split}/{clip}")
         return torch.from_numpy(np.array(values[start : start + self.crop_frames], dtype=np.float32))
 
-    def _chosen(self, index: int) -> np.ndarray:
+    def _chosen(self, index: int, stop: int) -> np.ndarray:
         row = self.rows[index]
+        # Appropriate reactions must cover the item's frames (clips of other lengths may not).
+        row = row[[self.pairs.lengths[int(j)] >= stop for j in row]]
         if len(row) <= self.width:
             return row
         others = row[row != index]
@@ -68,11 +71,12 @@ class AppropriateReactions(Dataset):
             others = others[torch.randperm(len(others))[: self.width - 1].numpy()]
         return np.concatenate([[index], np.sort(others[: self.width - 1])])
 
-    def __getitem__(self, index: int) -> dict:
-        pair = self.pairs.pairs[index]
-        start = int(torch.randint(0, CLIP_FRAMES - self.crop_frames + 1, ()).item()) if self.train else 0
+    def __getitem__(self, item: int) -> dict:
+        index = self.items[item]
+        pair, available = self.pairs.pairs[index], self.pairs.lengths[index]
+        start = int(torch.randint(0, available - self.crop_frames + 1, ()).item()) if self.train else 0
         speaker = {stream: self._read(pair.speaker, stream, start) for stream in dict.fromkeys(self.streams + ("3dmm",))}
-        chosen = self._chosen(index)
+        chosen = self._chosen(index, start + self.crop_frames)
         listener = {}
         for stream, key in TARGETS.items():
             reactions = torch.stack([self._read(self.pairs.pairs[j].listener, stream, start) for j in chosen])

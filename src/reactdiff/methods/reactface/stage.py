@@ -5,7 +5,7 @@ terms, the three together the diversity term (the original's ``train.py``)."""
 from __future__ import annotations
 
 import itertools
-from pathlib import Path
+
 
 import torch
 import torch.nn.functional as F
@@ -71,7 +71,7 @@ class ReactFaceStage:
         alone when the dataset has none)."""
         config = model.config
         train = AppropriateReactions(data_root, "train", config.streams, crop_frames, True, config.max_neighbours)
-        if not (Path(data_root) / "val.csv").is_file():
+        if not train.pairs.layout.has_split("val"):
             return train, None
         val = AppropriateReactions(data_root, "val", config.streams, crop_frames, False, config.max_neighbours, require_matrix=False)
         return train, val if len(val) else None

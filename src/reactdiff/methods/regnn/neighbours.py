@@ -16,7 +16,7 @@ import numpy as np
 import torch
 from torch.utils.data import Dataset
 
-from reactdiff.constants import CLIP_FRAMES, EMOTION_DIM
+from reactdiff.constants import EMOTION_DIM
 from reactdiff.data.dataset import ReactPairDataset
 from reactdiff.errors import DataError
 
@@ -41,11 +41,15 @@ class AppropriateReactions(Dataset):
         self.split = split
         self.streams = tuple(streams)
         self.train = train
-        self.length = crop_frames if train else CLIP_FRAMES
+        # REACT 2024: whole 750-frame clips for validation; clips of many lengths (REACT 2025/2026):
+        # the first crop of every clip that long, so val items batch together.
+        self.length = crop_frames if train or self.pairs.max_frames is None else self.pairs.item_frames
         self.stride = stride
         matrix = self.matrix(self.pairs.layout, split)
         self.rows = [np.flatnonzero(row) for row in matrix]
         self.width = min(max_neighbours, max(len(row) for row in self.rows))
+        #: Items (eval-order indices) long enough for an item of ``length`` frames.
+        self.items = [index for index, frames in enumerate(self.pairs.lengths) if frames >= self.length]
         self._clips: dict[str, dict[str, torch.Tensor]] = {}
 
     @staticmethod
@@ -62,7 +66,7 @@ class AppropriateReactions(Dataset):
             ) from exc
 
     def __len__(self) -> int:
-        return len(self.pairs)
+        return len(self.items)
 
     def clip(self, clip: str) -> dict[str, torch.Tensor]:
         """Every stream of one clip of the split (750 frames), read once and kept."""
@@ -73,15 +77,18 @@ class AppropriateReactions(Dataset):
             self._clips[clip] = self.pairs.clip(clip)
         return self._clips[clip]
 
-    def __getitem__(self, index: int) -> dict:
-        pair = self.pairs.pairs[index]
+    def __getitem__(self, item: int) -> dict:
+        index = self.items[item]
+        pair, available = self.pairs.pairs[index], self.pairs.lengths[index]
         start = 0
-        if self.train and self.length < CLIP_FRAMES:
-            start = self.stride * int(torch.randint(0, (CLIP_FRAMES - self.length) // self.stride + 1, ()).item())
+        if self.train and self.length < available:
+            start = self.stride * int(torch.randint(0, (available - self.length) // self.stride + 1, ()).item())
         frames = slice(start, start + self.length)
         speaker = self.clip(pair.speaker)
         listener = self.clip(pair.listener)
         columns = self.rows[index]
+        # Appropriate reactions must cover the item's frames (clips of other lengths may not).
+        columns = columns[[self.pairs.lengths[int(column)] >= start + self.length for column in columns]]
         if self.train and len(columns) > self.width:
             columns = columns[torch.randperm(len(columns))[: self.width].numpy()]
         columns = columns[: self.width]

@@ -30,7 +30,8 @@ class RegnnStage:
         train = AppropriateReactions(data_root, "train", inputs, crop_frames, True, config.max_neighbours, config.stride)
         model.set_audio_stats(*audio_statistics(train, model.audio_streams, device))
         val = None
-        if (train.pairs.layout.root / "val.csv").is_file() and train.pairs.layout.neighbours_path("val").is_file():
+        layout = train.pairs.layout
+        if layout.has_split("val") and layout.has_neighbours("val"):
             val = AppropriateReactions(data_root, "val", inputs, crop_frames, False, config.max_neighbours, config.stride)
             val = val if len(val) else None
         return train, val

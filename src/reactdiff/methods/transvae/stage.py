@@ -28,7 +28,7 @@ class TransVAEStage:
         """Random crops of both directions of every train pair (the original's mirrored pairs and
         random role swap); val on whole clips (the original used random crops)."""
         train = ReactPairDataset(data_root, "train", streams, train=True, crop_frames=crop_frames)
-        return train, ReactPairDataset.val_split(data_root, streams)
+        return train, ReactPairDataset.val_split(data_root, streams, crop_frames)
 
     def loss(self, model: nn.Module, batch: dict, generator: torch.Generator | None):
         speaker = {name: batch["speaker"][name] for name in model.config.streams}
