@@ -119,3 +119,20 @@ def test_cli_no_face_error(video_extras, tmp_path, capsys):
     args = ["extract", str(MEDIA / "no_face.mp4"), "--out", str(tmp_path / "store"), "--streams", "blendshapes"]
     assert main(args) == 2
     assert "no_face.mp4: no face detected" in capsys.readouterr().err
+
+
+def test_cli_workers_and_shards_give_the_same_store(video_extras, tmp_path):
+    """Clips extracted by a pool of workers, or by two shard commands into one store, are the bytes
+    one process writes."""
+    clips = [str(MEDIA / "face_expressive.mp4"), str(MEDIA / "face_short.mp4")]
+    streams = ["--streams", "blendshapes", "head_pose"]
+    assert main(["extract", *clips, "--out", str(tmp_path / "one"), *streams]) == 0
+    assert main(["extract", *clips, "--out", str(tmp_path / "pool"), "--workers", "2", *streams]) == 0
+    for shard in ("0/2", "1/2"):
+        assert main(["extract", *clips, "--out", str(tmp_path / "shards"), "--shard", shard, *streams]) == 0
+    for other in ("pool", "shards"):
+        for key in ("face_expressive", "face_short"):
+            for stream in ("blendshapes", "head_pose"):
+                expected = FeatureStore(tmp_path / "one").read(stream, key, mmap=False)
+                np.testing.assert_array_equal(FeatureStore(tmp_path / other).read(stream, key, mmap=False), expected)
+    assert main(["extract", *clips, "--out", str(tmp_path / "bad"), "--workers", "0", *streams]) == 2

@@ -18,7 +18,8 @@ from reactdiff.data.check import check_dataset
 from reactdiff.data.layouts import detect_layout, open_layout
 from reactdiff.data.mars import MarsLayout, load_appropriate_sets, save_appropriate_sets
 from reactdiff.data.mars_extras import EEG_COLUMNS, read_eeg_csv, read_personality_csv
-from reactdiff.data.prepare import PrepareConfig, parse_shard, prepare
+from reactdiff.data.prepare import PrepareConfig, prepare
+from reactdiff.parallel import parse_shard
 from reactdiff.errors import ConfigError, DataError
 from reactdiff.features.mfcc import frame_chunks, mfcc26, mfcc39, mfcc78
 from reactdiff.store import FeatureStore

@@ -30,6 +30,7 @@ def register(subparsers) -> None:
     )
     parser.add_argument("--shard", default="", metavar="I/N",
                         help="only the VIDEOs whose position in the list is I mod N (run N commands into one --out)")
+    parser.add_argument("--workers", type=int, default=1, help="clips extracted at once, one process each")
     add_config_args(parser, ExtractConfig, skip=("streams",))
     parser.set_defaults(func=run)
 
@@ -40,7 +41,7 @@ def run(args: argparse.Namespace) -> int:
     from reactdiff.config import resolve_config, save_config
     from reactdiff.store import FeatureStore
     from reactdiff.errors import ConfigError
-    from reactdiff.data.prepare import parse_shard
+    from reactdiff.parallel import check_workers, run_jobs, shard_jobs
     from reactdiff.features.extract import ExtractConfig, clip_fps, clip_frames, extract_to_store, split_streams
 
     overrides = {}
@@ -55,16 +56,30 @@ def run(args: argparse.Namespace) -> int:
     if duplicates:
         raise ConfigError(f"several videos map to the same store key(s) {', '.join(duplicates)}; rename them or extract one at a time with --key")
 
-    shard = parse_shard(args.shard)
-    jobs = list(zip(args.videos, keys))
-    if shard is not None:
-        jobs = jobs[shard[0] :: shard[1]]
+    jobs = shard_jobs(list(zip(args.videos, keys)), args.shard)
+    check_workers(args.workers)
     store = FeatureStore(args.out)
     for key in keys:
         store.check_key(key)  # before anything is written
     save_config(config, args.out / "extract_config.json")
-    for video, key in jobs:
-        with tqdm(total=clip_frames(video, clip_fps(video, config.fps)), desc=key, unit="frame", leave=False) as bar:
-            key, computed = extract_to_store(video, args.out, key, args.audio, config, progress=bar.update)
+
+    def report(result: tuple[Path, str, bool]) -> None:
+        video, key, computed = result
         print(f"{'extracted' if computed else 'up to date'}: {video} -> {args.out} (key '{key}', streams: {', '.join(config.streams)})")
+
+    if args.workers == 1:
+        for video, key in jobs:
+            with tqdm(total=clip_frames(video, clip_fps(video, config.fps)), desc=key, unit="frame", leave=False) as bar:
+                key, computed = extract_to_store(video, args.out, key, args.audio, config, progress=bar.update)
+            report((video, key, computed))
+    else:
+        run_jobs(extract_job, [(video, args.out, key, args.audio, config) for video, key in jobs], args.workers, report)
     return 0
+
+
+def extract_job(video: Path, out: Path, key: str, audio: Path | None, config) -> tuple[Path, str, bool]:
+    """One clip in a worker process (no per-frame progress bar across processes)."""
+    from reactdiff.features.extract import extract_to_store
+
+    key, computed = extract_to_store(video, out, key, audio, config)
+    return video, key, computed

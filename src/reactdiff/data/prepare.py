@@ -16,6 +16,7 @@ from reactdiff.constants import FPS, SPLITS
 from reactdiff.data.streams import StreamPlan, plan_streams
 from reactdiff.data.wav import wav_problems
 from reactdiff.errors import ConfigError, DataError
+from reactdiff.parallel import check_workers, parse_shard, run_jobs, shard_jobs
 from reactdiff.store import FeatureStore, sources_signature
 from reactdiff.streams import PREPARE_STREAMS
 
@@ -52,20 +53,6 @@ class PrepareSummary:
     notes: dict[str, int] = field(default_factory=dict)
 
 
-def parse_shard(shard: str) -> tuple[int, int] | None:
-    """``"I/N"`` as ``(I, N)`` with 0 <= I < N; None for an empty setting; a ConfigError otherwise."""
-    if not shard:
-        return None
-    parts = shard.split("/")
-    try:
-        index, count = (int(part) for part in parts)
-        if len(parts) != 2 or count < 1 or not 0 <= index < count:
-            raise ValueError
-    except ValueError:
-        raise ConfigError(f"shard: {shard!r} is not I/N with 0 <= I < N (e.g. 0/4 for the first of four shards)") from None
-    return index, count
-
-
 def store_for(root: str | Path, config: PrepareConfig | None = None) -> FeatureStore:
     """The feature store of a dataset root (``<root>/features`` unless configured)."""
     if config is not None and config.store:
@@ -74,8 +61,7 @@ def store_for(root: str | Path, config: PrepareConfig | None = None) -> FeatureS
 
 
 def _check_config(config: PrepareConfig, layout, plan: StreamPlan) -> None:
-    if config.workers < 1:
-        raise ConfigError(f"workers: {config.workers} must be at least 1")
+    check_workers(config.workers)
     parse_shard(config.shard)
     if plan.extras and layout.name != "react2025":
         raise ConfigError(f"stream(s) {', '.join(plan.extras)} exist in REACT 2026 (MARS) data only; {layout.root} is {layout.name}")
@@ -101,9 +87,7 @@ def prepare(root: str | Path, config: PrepareConfig = PrepareConfig(), progress:
         wanted = ", ".join(f"{split}.csv" if layout.name == "react2024" else f"{split}/facial-attributes" for split in config.splits)
         raise DataError(layout.root, f"no split found (looked for {wanted}); nothing to prepare")
     jobs = [(split, clip) for split in splits for clip in layout.clips(split)]
-    shard = parse_shard(config.shard)
-    if shard is not None:
-        jobs = jobs[shard[0] :: shard[1]]
+    jobs = shard_jobs(jobs, config.shard)
     for info in infos.values():
         store.register(info)
     if layout.name == "react2025":
@@ -118,22 +102,15 @@ def prepare(root: str | Path, config: PrepareConfig = PrepareConfig(), progress:
         for note in notes:
             summary.notes[note] = summary.notes.get(note, 0) + 1
 
-    with tqdm(total=len(jobs), desc="prepare", unit="clip", disable=not progress) as bar:
-        if config.workers == 1 or len(jobs) < 2:
-            for split, clip in jobs:
-                add(_prepare_clip(layout, store, plan, split, clip, config))
-                bar.update(1)
-        else:
-            import multiprocessing
-            from concurrent.futures import ProcessPoolExecutor, as_completed
+    def done(result: tuple[int, list[str]]) -> None:
+        add(result)
+        bar.update(1)
 
-            # spawn, not fork: the parent may hold torch/OpenMP threads, which fork does not copy safely.
-            context = multiprocessing.get_context("spawn")
-            with ProcessPoolExecutor(max_workers=config.workers, mp_context=context) as pool:
-                futures = [pool.submit(_prepare_job, str(root), config, layout.name, split, clip) for split, clip in jobs]
-                for future in as_completed(futures):
-                    add(future.result())  # a DataError in a worker stops the run, naming its file
-                    bar.update(1)
+    with tqdm(total=len(jobs), desc="prepare", unit="clip", disable=not progress) as bar:
+        if config.workers == 1:
+            run_jobs(lambda split, clip: _prepare_clip(layout, store, plan, split, clip, config), jobs, 1, done)
+        else:
+            run_jobs(_prepare_job, [(str(root), config, layout.name, split, clip) for split, clip in jobs], config.workers, done)
     return summary
 
 
