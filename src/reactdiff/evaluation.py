@@ -193,11 +193,14 @@ def _evaluate_react2025(reader, split: str, predictions: Mapping[str, Prediction
         rows = list(run.emotion) if run.ragged else [row for row in run.emotion]
         runs[name] = (lambda rows: lambda: rows)(rows)
     if baselines:
-        if "oracle" in baselines:
-            raise DataError(reader.root, "the oracle is not available for the REACT 2025/2026 (MARS) layout yet")
         train_pairs = reader.eval_order("train") if reader.has_split("train") else []
         train_listener = [clip(pair.listener, "train") for pair in train_pairs] or listeners
         for name in baselines:
+            if name == "oracle":
+                from reactdiff.synth.oracle import mars_oracle_predictions
+
+                runs[name] = lambda: mars_oracle_predictions(reader.root, split, num_samples, seed).emotion
+                continue
             runs[name] = (lambda name: lambda: ragged_baseline_reactions(
                 name, speakers, listeners, train_listener, num_samples, np.random.default_rng(seed)))(name)
 

@@ -29,12 +29,10 @@ REFERENCES = BASELINES + ("oracle",)
 
 
 def references_for(root: str | Path) -> tuple[str, ...]:
-    """The reference rows that exist for the dataset at ``root`` (the oracle only for synthetic
-    corpora in the REACT 2024 layout)."""
-    from reactdiff.data.layouts import detect_layout
+    """The reference rows that exist for the dataset at ``root`` (the oracle only for synthetic corpora)."""
     from reactdiff.synth.oracle import is_synthetic
 
-    return REFERENCES if is_synthetic(root) and detect_layout(root) == "react2024" else BASELINES
+    return REFERENCES if is_synthetic(root) else BASELINES
 
 
 @dataclass

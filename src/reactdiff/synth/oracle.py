@@ -14,7 +14,10 @@ The hidden labels come from the corpus's ``synth_labels.json``; only the oracle 
 
 For a MARS-layout corpus (``--preset mars-*``), ``mars_oracle_reactions`` gives K fresh listener
 reactions to one speaker stem of any length (the speaker regenerated exactly, each reaction a new
-listener of the session's script, mode drawn among the modes); MARS has no row matrix to fill.
+listener of the session's script, mode drawn among the modes), and ``mars_oracle_predictions``
+the rows of a split in evaluation order: mirrored rows (listener -> speaker) get fresh speakers of
+the session's script, appropriate by the MARS rule (same session) but, as above, not a synchrony
+ceiling.
 """
 
 from __future__ import annotations
@@ -82,13 +85,35 @@ def oracle_predictions(root: str | Path, split: str, num_samples: int = 10, seed
     )
 
 
+def mars_oracle_predictions(root: str | Path, split: str, num_samples: int = 10, seed: int = 0) -> Predictions:
+    """The oracle's predictions for ``split`` of a MARS-layout synthetic corpus, rows of any length
+    in the split's evaluation order (see the module docstring)."""
+    from reactdiff.data.layouts import open_layout
+
+    pairs = open_layout(root, "react2025").eval_order(split)
+    emotion, coeffs = [], []
+    for pair in pairs:
+        role, session, stem = pair.speaker.split("/")
+        reacting = "listener" if role == "speaker" else "speaker"
+        rows = mars_oracle_reactions(root, split, session, stem, num_samples, seed, reacting=reacting)
+        emotion.append(rows[0])
+        coeffs.append(rows[1])
+    return Predictions(
+        emotion=emotion, coeffs_3dmm=coeffs,
+        speaker_path=[pair.speaker for pair in pairs], listener_path=[pair.listener for pair in pairs],
+        meta={"baseline": "oracle", "split": split, "num_samples": num_samples, "seed": seed},
+    )
+
+
 def mars_oracle_reactions(
-    root: str | Path, split: str, session: str, stem: str, num_samples: int = 10, seed: int = 0
+    root: str | Path, split: str, session: str, stem: str, num_samples: int = 10, seed: int = 0,
+    reacting: str = "listener",
 ) -> tuple[np.ndarray, np.ndarray]:
     """K = ``num_samples`` fresh listener reactions to the speaker of ``<split>/speaker/<session>/<stem>``
     of a MARS-layout synthetic corpus: emotion (K, T, 25) and 3DMM offsets from the mean face
     (K, T, 58), T the stem's length. Each is a new listener (style, mode, lag, noise) of the
-    session's script, so all are appropriate by the MARS rule (same session)."""
+    session's script, so all are appropriate by the MARS rule (same session). ``reacting="speaker"``:
+    K fresh speakers of the session's script instead (the mirrored row's reactions)."""
     from reactdiff.config import from_dict
     from reactdiff.io import load_json
     from reactdiff.synth.behaviour import REACTION_MODES, listener_behaviour, person_style, reaction_lag, speaker_behaviour
@@ -116,9 +141,15 @@ def mars_oracle_reactions(
     rng = np.random.default_rng(np.random.SeedSequence([config.seed, _ORACLE_STREAM, seed, 0x4D415253, item.index]))
     emotion = np.empty((num_samples, item.num_frames, 25), np.float32)
     coeffs = np.empty((num_samples, item.num_frames, 58), np.float32)
+    if reacting not in ("listener", "speaker"):
+        raise ValueError(f"reacting must be 'listener' or 'speaker', got {reacting!r}")
     for k in range(num_samples):
-        mode = REACTION_MODES[int(rng.integers(len(REACTION_MODES)))]
-        style = content_mood(person_style(rng), script)
-        state = listener_behaviour(speaker, mode, style, rng, reaction_lag(mode, style, rng, MARS_FPS))
+        if reacting == "speaker":
+            style = person_style(rng)
+            state = speaker_behaviour(script.speaker, style, rng, num_frames, MARS_FPS)
+        else:
+            mode = REACTION_MODES[int(rng.integers(len(REACTION_MODES)))]
+            style = content_mood(person_style(rng), script)
+            state = listener_behaviour(speaker, mode, style, rng, reaction_lag(mode, style, rng, MARS_FPS))
         emotion[k], coeffs[k] = (array[: item.num_frames] for array in face_from_state(state, style, rng))
     return emotion, coeffs
