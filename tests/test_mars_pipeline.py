@@ -128,3 +128,22 @@ def test_every_method_trains_generates_and_is_scored_on_mars(name, mars, tmp_pat
     assert main(["evaluate", "--data", str(data), "--predictions", str(predictions)]) == 0
     scores = json.loads((tmp_path / "val_metrics.json").read_text())["results"]["react2025"]
     assert np.isfinite(scores["FRDist"]) and scores["num_speakers"] == loaded.num_rows
+
+
+def test_benchmark_on_mars_with_a_recipe_row(mars, tmp_path):
+    """`reactdiff benchmark` scores MARS under react2025 (with the oracle), and METHOD:RECIPE adds a
+    row trained with one of the method's named recipes beside the budget's."""
+    data, _ = mars
+    out = tmp_path / "bench"
+    argv = ["benchmark", "--data", str(data), "--budget", "tiny", "--seeds", "1", "--samples", "2", "--out", str(out),
+            "--device", "cpu", "--methods", "transvae", "transvae:tiny"]
+    assert main(argv) == 0
+    results = json.loads((out / "benchmark.json").read_text())
+    rows = results["summary"]["rows"]
+    assert {"transvae", "transvae:tiny", "oracle", "mime"} <= set(rows)
+    assert set(rows["transvae:tiny"]) == {"react2025"}
+    # Same settings, same seed: the recipe row is the budget row trained again, bit for bit.
+    assert rows["transvae:tiny"]["react2025"]["FRDist"] == rows["transvae"]["react2025"]["FRDist"]
+    assert "transvae:tiny" in results["summary"]["frdist_gap_closed"]
+    markdown = (out / "benchmark.md").read_text()
+    assert "## react2025 protocol" in markdown and "--methods transvae transvae:tiny" in markdown

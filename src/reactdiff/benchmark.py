@@ -33,11 +33,24 @@ HIGHER_IS_BETTER = {"FRCorr", "FRCorr_per_reaction", "FRDiv", "FRVar", "FRDvs"}
 DETERMINISTIC = {"gt", "mime", "mean-seq", "mean-frame"}
 
 
+def split_row(name: str) -> tuple[str, str | None]:
+    """A method row ``METHOD`` or ``METHOD:RECIPE`` as (method, recipe or None)."""
+    method, _, recipe = name.partition(":")
+    return method, recipe or None
+
+
+def _slug(name: str) -> str:
+    """A row name as a folder name (``reactdiff:paper`` -> ``reactdiff-paper``)."""
+    return name.replace(":", "-")
+
+
 @dataclass
 class BenchmarkConfig:
     """Settings of ``reactdiff benchmark``."""
 
-    #: Registered methods to train ("all" = every one).
+    #: Registered methods to train ("all" = every one). ``METHOD:RECIPE`` adds a row trained with
+    #: one of the method's named recipes (its own settings and steps, whatever ``budget`` is), e.g.
+    #: ``reactdiff:paper``, the published networks and training, beside the default.
     methods: tuple[str, ...] = ("all",)
     #: Step budget level of every method: tiny (CI), demo (minutes on 2 CPU cores), long (about an hour).
     budget: str = "demo"
@@ -52,10 +65,11 @@ class BenchmarkConfig:
     def resolved_methods(self) -> tuple[str, ...]:
         from reactdiff.methods.registry import METHODS, get_method
 
-        names = tuple(METHODS) if "all" in self.methods else tuple(self.methods)
+        names = tuple(METHODS) + tuple(m for m in self.methods if m != "all" and m not in METHODS) if "all" in self.methods else tuple(self.methods)
         for name in names:
-            get_method(name).budget(self.budget)  # unknown method or budget: a one-line error now
-        return names
+            method, recipe = split_row(name)
+            get_method(method).budget(recipe or self.budget)  # unknown method, recipe or budget: a one-line error now
+        return tuple(dict.fromkeys(names))
 
     def validate(self) -> "BenchmarkConfig":
         self.resolved_methods()
@@ -84,12 +98,14 @@ class Benchmark:
         from reactdiff.methods.registry import get_method
         from reactdiff.train.run import train_method
 
-        method = get_method(name)
-        run = self.out / "runs" / name / f"seed{seed}"
+        base, recipe = split_row(name)
+        method = get_method(base)
+        run = self.out / "runs" / _slug(name) / f"seed{seed}"
         marker = run / "trained.json"
         if not marker.is_file():
-            settings = {stage: dict(values, seed=seed, device=self.config.device) for stage, values in method.budget(self.config.budget).items()}
-            train_method(name, self.data, run, settings=settings)
+            budget = method.budget(recipe or self.config.budget)
+            settings = {stage: dict(values, seed=seed, device=self.config.device) for stage, values in budget.items()}
+            train_method(base, self.data, run, settings=settings)
             stages = {}
             for stage in method.stages:
                 state = load_checkpoint(run / stage.name / "last").training_state or {}
@@ -100,7 +116,7 @@ class Benchmark:
 
     def timing(self, name: str, model) -> dict[str, Any]:
         """Seconds to generate K reactions of one 30 s clip (750 frames), best of three."""
-        path = self.out / "timing" / f"{name}.json"
+        path = self.out / "timing" / f"{_slug(name)}.json"
         if not path.is_file():
             rng = np.random.default_rng(0)
             speaker = {stream: rng.normal(size=(750, int(model.streams[stream]["dim"]))).astype(np.float32) for stream in model.stream_names}
@@ -117,7 +133,7 @@ class Benchmark:
         """``{protocol: scores}`` of a method's predictions file or of a reference row (cached)."""
         from reactdiff.evaluation import evaluate_split
 
-        path = self.out / "scores" / f"{name}{tag}.json"
+        path = self.out / "scores" / f"{_slug(name)}{tag}.json"
         if not path.is_file():
             report = evaluate_split(
                 self.data, self.config.split, predictions={name: predictions} if predictions is not None else None,
@@ -137,18 +153,19 @@ class Benchmark:
         started = time.perf_counter()
         results: dict[str, Any] = {"methods": {}, "references": {}}
         for name in self.config.resolved_methods():
-            method = get_method(name)
-            entry: dict[str, Any] = {"title": method.title, "runs": []}
+            base, recipe = split_row(name)
+            method = get_method(base)
+            entry: dict[str, Any] = {"title": method.title + (f" ({recipe} recipe)" if recipe else ""), "runs": []}
             for train_seed in range(self.config.training_seeds):
-                print(f"[benchmark] {name}: training seed {train_seed} ({self.config.budget} budget)", flush=True)
+                print(f"[benchmark] {name}: training seed {train_seed} ({recipe or self.config.budget} {'recipe' if recipe else 'budget'})", flush=True)
                 facts = self.train(name, train_seed)
-                final = self.out / "runs" / name / f"seed{train_seed}" / method.stages[-1].name
+                final = self.out / "runs" / _slug(name) / f"seed{train_seed}" / method.stages[-1].name
                 model = ReactionModel.from_checkpoint(final, device=self.config.device)
                 if train_seed == 0:
                     entry["parameters"] = method.describe(model.model)
                     entry["generation"] = self.timing(name, model)
                 for seed in range(self.config.seeds):
-                    predictions = self.out / "predictions" / name / f"train{train_seed}_gen{seed}.npz"
+                    predictions = self.out / "predictions" / _slug(name) / f"train{train_seed}_gen{seed}.npz"
                     if not predictions.is_file():
                         print(f"[benchmark] {name}: generating (training seed {train_seed}, generation seed {seed})", flush=True)
                         generate_split(model, self.data, self.config.split, num_samples=self.config.samples, seed=seed, progress=False).save(predictions)
@@ -163,6 +180,7 @@ class Benchmark:
         results["setup"] = {
             "data": str(self.data), "split": self.config.split, "budget": self.config.budget, "seeds": self.config.seeds,
             "train_seeds": self.config.training_seeds, "samples": self.config.samples, "hardware": hardware(),
+            "methods": list(self.config.methods),
             "seconds_this_run": round(time.perf_counter() - started, 1),
         }
         save_json(self.out / "benchmark.json", _json_safe(results))
@@ -212,15 +230,27 @@ def summarise(results: dict[str, Any]) -> dict[str, Any]:
                         sign = -1 if metric in HIGHER_IS_BETTER else 1
                         distance[name].setdefault(protocol, {})[metric] = sign * (stats["mean"] - reference["mean"])
         summary["distance_to_oracle"] = distance
-        if mime:
+        headline = _headline_protocol(rows)
+        if mime and headline in mime and headline in oracle:
             closed = {}
             for name in results["methods"]:
-                method_frdist = rows[name].get("corrected", {}).get("FRDist")
-                mime_frdist, oracle_frdist = mime["corrected"]["FRDist"]["mean"], oracle["corrected"]["FRDist"]["mean"]
+                method_frdist = rows[name].get(headline, {}).get("FRDist")
+                mime_frdist, oracle_frdist = mime[headline]["FRDist"]["mean"], oracle[headline]["FRDist"]["mean"]
                 if method_frdist and mime_frdist != oracle_frdist:
                     closed[name] = (mime_frdist - method_frdist["mean"]) / (mime_frdist - oracle_frdist)
             summary["frdist_gap_closed"] = closed
     return summary
+
+
+def _protocols(rows: dict[str, Any]) -> list[str]:
+    """The protocols scored, in report order (REACT 2024: corrected, official; MARS: react2025)."""
+    found = {protocol for row in rows.values() for protocol in row}
+    return [p for p in ("corrected", "official", "react2025") if p in found] + sorted(found - {"corrected", "official", "react2025"})
+
+
+def _headline_protocol(rows: dict[str, Any]) -> str:
+    protocols = _protocols(rows)
+    return protocols[0] if protocols else "corrected"
 
 
 def _cell(stats) -> str:
@@ -237,10 +267,11 @@ def render_markdown(results: dict[str, Any]) -> str:
         f"- data: {setup['data']}; K = {setup['samples']} reactions per speaker",
         f"- {setup['train_seeds']} training seed(s) x {setup['seeds']} generation seed(s) per method; cells are mean ± std over them",
         f"- hardware: {setup['hardware']}",
-        f"- command: reactdiff benchmark --data {setup['data']} --budget {setup['budget']} --seeds {setup['seeds']} --train_seeds {setup['train_seeds']}",
+        f"- command: reactdiff benchmark --data {setup['data']} --budget {setup['budget']} --seeds {setup['seeds']} --train_seeds {setup['train_seeds']}"
+        + (f" --methods {' '.join(setup['methods'])}" if setup.get("methods") and setup["methods"] != ["all"] else ""),
         "",
     ]
-    for protocol in ("corrected", "official"):
+    for protocol in _protocols(rows):
         lines += [f"## {protocol} protocol", "", "| row | " + " | ".join(TABLE_METRICS) + " |", "|---|" + "---:|" * len(TABLE_METRICS)]
         for name in [*results["methods"], *results["references"]]:
             metrics = rows.get(name, {}).get(protocol, {})
@@ -254,10 +285,11 @@ def render_markdown(results: dict[str, Any]) -> str:
         lines.append(f"| {name} | {entry['parameters']['total'] / 1e6:.2f} M | {steps} | {seconds:.0f} | {entry['generation']['seconds']:.3f} ({entry['generation']['device']}) |")
     lines.append("")
     if "distance_to_oracle" in summary:
-        lines += ["## Distance to the oracle (corrected protocol; positive = worse than the oracle)", "",
+        headline = _headline_protocol(rows)
+        lines += [f"## Distance to the oracle ({headline} protocol; positive = worse than the oracle)", "",
                   "| method | " + " | ".join(TABLE_METRICS) + " | FRDist gap mime -> oracle closed |", "|---|" + "---:|" * (len(TABLE_METRICS) + 1)]
         for name in results["methods"]:
-            distance = summary["distance_to_oracle"].get(name, {}).get("corrected", {})
+            distance = summary["distance_to_oracle"].get(name, {}).get(headline, {})
             closed = summary.get("frdist_gap_closed", {}).get(name)
             cells = [f"{distance[m]:.4f}" if m in distance else "-" for m in TABLE_METRICS]
             lines.append(f"| {name} | " + " | ".join(cells) + f" | {'-' if closed is None else f'{100 * closed:.1f} %'} |")
