@@ -178,6 +178,13 @@ def _break(root, how):
     if how == "bad npy":
         attributes.write_bytes(b"not numpy at all")
         return attributes, "unreadable"
+    if how == "truncated":
+        data = attributes.read_bytes()
+        attributes.write_bytes(data[: len(data) // 2])
+        return attributes, "not fully written"
+    if how == "object array":
+        np.save(attributes, np.array([{"frames": 45}], dtype=object), allow_pickle=True)
+        return attributes, "pickled or object data, which is never loaded"
     if how == "wrong width":
         np.save(attributes, np.zeros((45, 24), np.float32))
         return attributes, "(T, 25)"
@@ -214,7 +221,7 @@ def _break(root, how):
 
 
 @pytest.mark.parametrize(
-    "how", ["bad npy", "wrong width", "nan", "length mismatch", "no partner", "empty session", "mean face", "short audio", "personality", "eeg"]
+    "how", ["bad npy", "truncated", "object array", "wrong width", "nan", "length mismatch", "no partner", "empty session", "mean face", "short audio", "personality", "eeg"]
 )
 def test_check_names_the_broken_file(mars, how):
     path, message = _break(mars, how)

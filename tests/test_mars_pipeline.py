@@ -147,3 +147,31 @@ def test_benchmark_on_mars_with_a_recipe_row(mars, tmp_path):
     assert "transvae:tiny" in results["summary"]["frdist_gap_closed"]
     markdown = (out / "benchmark.md").read_text()
     assert "## react2025 protocol" in markdown and "--methods transvae transvae:tiny" in markdown
+
+
+def test_a_1234_frame_clip_at_30_fps_goes_through_unchanged(tmp_path):
+    """No 25 fps / 750-frame assumption anywhere: 1,234-frame clips are prepared, trained on (one
+    step a stage), generated (two chunks: 750 + 484) and scored at their own length."""
+    import yaml
+
+    from reactdiff.predictions import Predictions
+    from reactdiff.store import FeatureStore
+
+    data, run = tmp_path / "data", tmp_path / "run"
+    assert main(["synth", str(data), "--preset", "mars-tiny", "--lengths", "1234", "1234", "--pairs", "2", "2", "1", "--no-progress"]) == 0
+    assert main(["prepare", str(data)]) == 0
+    store = FeatureStore(data / "features")
+    key = next(iter(store.keys("emotion")))
+    info = store.clip_info(key)
+    assert (info["fps"], info["frames"]) == (30, 1234)
+    assert store.read("mfcc", key).shape[0] == 1234  # audio features at 30 fps: one row per video frame
+    config = tmp_path / "one_step.yaml"
+    config.write_text(yaml.safe_dump({stage: {"steps": 1, "batch_size": 2, "crop_frames": 100, "val_every": 1}
+                                      for stage in ("autoencoder", "diffusion")}))
+    assert main(["train", "reactdiff", "--data", str(data), "--out", str(run), "--recipe", "tiny", "--config", str(config), "--device", "cpu"]) == 0
+    predictions = tmp_path / "val.npz"
+    assert main(["generate", "--checkpoint", str(run), "--data", str(data), "--samples", "2", "--out", str(predictions), "--device", "cpu"]) == 0
+    loaded = Predictions.load(predictions)
+    assert loaded.lengths == [1234] * loaded.num_rows and loaded.emotion.shape[1:] == (2, 1234, 25)
+    assert main(["evaluate", "--data", str(data), "--predictions", str(predictions)]) == 0
+    assert json.loads((tmp_path / "val_metrics.json").read_text())["results"]["react2025"]["num_speakers"] == loaded.num_rows
