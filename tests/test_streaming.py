@@ -48,6 +48,7 @@ def joined(chunks, key, frames):
     (False, {}),
     (True, {"sampler": "ddpm"}),  # fresh noise at every step, drawn window by window in both
     (True, {"eta": 0.5}),
+    (True, {"decoder_dropout": True}),  # the reference's defect, its masks drawn from the same generator
 ])
 def test_streamed_reactions_equal_the_offline_online_generation(model, window_api, sampling):
     frames = 4 * WINDOW + 3
@@ -188,3 +189,13 @@ def test_batched_windows_option_trades_bit_equality_for_speed(model):
     batched = model.generate(clip, num_samples=2, seed=5, batched_windows=True)
     # The same model and noise in other batch shapes: equal up to the last bits of float32 rounding.
     np.testing.assert_allclose(batched["coeffs_3dmm"], exact["coeffs_3dmm"], rtol=0, atol=1e-5)
+
+
+def test_reference_decoder_dropout_is_off_by_default_and_reproducible(model):
+    clip = speaker(model, 3 * WINDOW)
+    default = model.generate(clip, num_samples=2, seed=4)
+    dropout = model.generate(clip, num_samples=2, seed=4, decoder_dropout=True)
+    np.testing.assert_array_equal(dropout["coeffs_3dmm"], model.generate(clip, num_samples=2, seed=4, decoder_dropout=True)["coeffs_3dmm"])
+    assert not np.array_equal(dropout["coeffs_3dmm"], default["coeffs_3dmm"])
+    np.testing.assert_array_equal(default["coeffs_3dmm"], model.generate(clip, num_samples=2, seed=4, decoder_dropout=False)["coeffs_3dmm"])
+    assert not model.model.autoencoder.training  # left in eval mode afterwards

@@ -151,7 +151,8 @@ class _WindowStepper:
         self.device = session.model.device
         options = session.options
         self.runner = OnlineWindows(session.model.model, session.num_samples, _generator(session.seed, self.device),
-                                    steps=options["steps"], eta=options["eta"], sampler=options["sampler"])
+                                    steps=options["steps"], eta=options["eta"], sampler=options["sampler"],
+                                    decoder_dropout=options["decoder_dropout"])
         self.window = self.runner.window
         self.buffer = {name: np.zeros((0, dim), np.float32) for name, dim in session.dims.items()}
 

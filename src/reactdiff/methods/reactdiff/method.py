@@ -34,7 +34,9 @@ class ReactDiffMethod(Method):
     #: ``batched_windows`` (online checkpoints only): sample every window of a clip in one batched
     #: call (~30x faster on a CPU for a 10-frame window) instead of window by window as a live
     #: session does; the numbers then equal the live agent's to ~1e-6, not bit for bit.
-    sampling_options = {"steps": int, "eta": float, "sampler": str, "batched_windows": bool}
+    #: ``decoder_dropout``: the reference's generation with the decoder's dropout left on (a defect,
+    #: off by default; for comparisons with published numbers).
+    sampling_options = {"steps": int, "eta": float, "sampler": str, "batched_windows": bool, "decoder_dropout": bool}
     #: Demo: batch 8 x 100-frame crops and lr 5e-4 / 5e-4 so a CPU makes enough steps (stage 2 at
     #: lr 2e-4 / 5e-4 / 1e-3 gave val FRDist 123.7 / 119.3 / 122.3 in 7 minutes, docs/results.md);
     #: the step counts are those of the documented demo run (326 + 4197 steps in 3 + 7 minutes).
@@ -120,7 +122,7 @@ class ReactDiffMethod(Method):
         return int(config.diffusion.window)
 
     def sampling_defaults(self, config: ModelConfig) -> dict[str, Any]:
-        return {"steps": config.diffusion.sample_steps, "eta": config.diffusion.eta, "sampler": "ddim", "batched_windows": False}
+        return {"steps": config.diffusion.sample_steps, "eta": config.diffusion.eta, "sampler": "ddim", "batched_windows": False, "decoder_dropout": False}
 
     def check_sampling(self, config: ModelConfig, options: Mapping[str, Any]) -> dict[str, Any]:
         from reactdiff.diffusion.samplers import SAMPLERS
@@ -156,13 +158,16 @@ class ReactDiffMethod(Method):
         parts["total"] = count(model)
         return parts
 
-    def generate(self, model, speaker, num_samples, generator, steps=None, eta=None, sampler="ddim", batched_windows=False):
+    def generate(self, model, speaker, num_samples, generator, steps=None, eta=None, sampler="ddim", batched_windows=False,
+                 decoder_dropout=False):
         if model.config.diffusion.online and not batched_windows:
             # Window by window in the live session's shapes, so offline numbers are the live agent's bit for bit.
             from reactdiff.methods.reactdiff.online import sample_online
 
-            return sample_online(model, speaker, num_samples, generator, steps=steps, eta=eta, sampler=sampler)
-        return model.sample(speaker, num_samples=num_samples, steps=steps, eta=eta, sampler=sampler, generator=generator)
+            return sample_online(model, speaker, num_samples, generator, steps=steps, eta=eta, sampler=sampler,
+                                 decoder_dropout=decoder_dropout)
+        return model.sample(speaker, num_samples=num_samples, steps=steps, eta=eta, sampler=sampler, generator=generator,
+                            decoder_dropout=decoder_dropout)
 
 
 METHOD = ReactDiffMethod()

@@ -120,6 +120,25 @@ class ReactDiffModel(nn.Module):
         """Latents (B, T, latent_dim) to raw ``{"emotion": (B, T, 25), "coeffs_3dmm": (B, T, 58)}``."""
         return self.autoencoder.decode(latent)
 
+    def decode_generated(self, latent: torch.Tensor, decoder_dropout: bool = False,
+                         generator: torch.Generator | None = None) -> dict[str, torch.Tensor]:
+        """:meth:`decode` for generation. ``decoder_dropout`` reproduces the reference's defect for
+        comparisons with published numbers: its ``eval()`` touched only the U-Net, so the decoder's
+        dropout stayed active while generating (part of its FRDiv may come from it). The dropout
+        masks are drawn from ``generator`` (through a seed), so the result stays reproducible."""
+        if not decoder_dropout:
+            return self.decode(latent)
+        seed = int(torch.randint(0, 2**31 - 1, (1,), generator=generator, device=generator.device if generator else "cpu"))
+        devices = [latent.device] if latent.device.type == "cuda" else []
+        was_training = self.autoencoder.training
+        with torch.random.fork_rng(devices=devices):
+            torch.manual_seed(seed)
+            self.autoencoder.train()
+            try:
+                return self.decode(latent)
+            finally:
+                self.autoencoder.train(was_training)
+
     def autoencoder_loss(
         self, streams: dict[str, torch.Tensor], targets: dict[str, torch.Tensor]
     ) -> tuple[torch.Tensor, dict[str, float]]:
@@ -361,11 +380,13 @@ class ReactDiffModel(nn.Module):
         eta: float | None = None,
         sampler: str = "ddim",
         generator: torch.Generator | None = None,
+        decoder_dropout: bool = False,
     ) -> dict[str, torch.Tensor]:
         """K listener reactions per speaker clip: ``{"emotion": (B, K, T, 25), "coeffs_3dmm": (B, K, T, 58)}``.
 
         T (the speaker's frames) must be a multiple of the window. Emotion is post-processed into
-        valid ranges (:func:`postprocess_emotion`). Call ``model.eval()`` first (dropout).
+        valid ranges (:func:`postprocess_emotion`). Call ``model.eval()`` first (dropout);
+        ``decoder_dropout``: see :meth:`decode_generated`.
         """
         speaker = self.to_windows(self.encode(speaker_streams))
         batch, num_windows = speaker.shape[:2]
@@ -373,6 +394,6 @@ class ReactDiffModel(nn.Module):
             self.condition_windows(speaker), num_samples, steps=steps, eta=eta, sampler=sampler, generator=generator
         )
         # Windows of a sample are consecutive in memory, so this reshape re-joins them into the clip.
-        decoded = self.decode(listener.reshape(batch * num_samples, num_windows * self.window, -1))
+        decoded = self.decode_generated(listener.reshape(batch * num_samples, num_windows * self.window, -1), decoder_dropout, generator)
         decoded["emotion"] = postprocess_emotion(decoded["emotion"])
         return {name: value.reshape(batch, num_samples, *value.shape[1:]) for name, value in decoded.items()}

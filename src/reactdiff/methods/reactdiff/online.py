@@ -26,7 +26,7 @@ class OnlineWindows:
     windows and the per-sample initial noise window (``diffusion.clip_noise``)."""
 
     def __init__(self, net, num_samples: int, generator: torch.Generator | None, *, steps=None, eta=None,
-                 sampler: str = "ddim", x_T: torch.Tensor | None = None):
+                 sampler: str = "ddim", x_T: torch.Tensor | None = None, decoder_dropout: bool = False):
         config = net.config
         if not config.diffusion.online:
             raise ValueError("OnlineWindows needs an online model (diffusion.online true)")
@@ -34,6 +34,7 @@ class OnlineWindows:
         self.num_samples = num_samples
         self.generator = generator
         self.options = {"steps": steps, "eta": eta, "sampler": sampler}
+        self.decoder_dropout = decoder_dropout
         self.window = int(net.window)
         device = next(net.parameters()).device
         latent = config.autoencoder.latent_dim
@@ -61,7 +62,7 @@ class OnlineWindows:
         condition = torch.cat(list(self.context), dim=1).unsqueeze(1)  # (1, 1, span * window, latent)
         latent = self.net.sample_windows(condition, self.num_samples, generator=self.generator, x_T=self.x_T,
                                          first_window=self.windows_out, **self.options)
-        decoded = self.net.decode(latent.reshape(self.num_samples, self.window, -1))
+        decoded = self.net.decode_generated(latent.reshape(self.num_samples, self.window, -1), self.decoder_dropout, self.generator)
         decoded["emotion"] = postprocess_emotion(decoded["emotion"])
         self.windows_out += 1
         return decoded
