@@ -175,3 +175,16 @@ def test_a_1234_frame_clip_at_30_fps_goes_through_unchanged(tmp_path):
     assert loaded.lengths == [1234] * loaded.num_rows and loaded.emotion.shape[1:] == (2, 1234, 25)
     assert main(["evaluate", "--data", str(data), "--predictions", str(predictions)]) == 0
     assert json.loads((tmp_path / "val_metrics.json").read_text())["results"]["react2025"]["num_speakers"] == loaded.num_rows
+
+
+def test_out_of_range_mars_predictions_are_scored_with_a_warning(mars, tmp_path):
+    from reactdiff.evaluation import evaluate_split
+    from reactdiff.generation import generate_split
+    from reactdiff.pipeline import ReactionModel
+
+    data, run = mars
+    predictions = generate_split(ReactionModel.from_checkpoint(run, device="cpu"), data, "val", num_samples=2, progress=False)
+    predictions.emotion = [row + 5.0 for row in predictions.emotion]
+    report = evaluate_split(data, "val", predictions={"shifted": predictions})
+    assert any("shifted: predictions out of range" in warning for warning in report.warnings)
+    assert np.isfinite(report.columns["react2025"]["FRDist"])

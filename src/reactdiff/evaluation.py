@@ -183,6 +183,7 @@ def _evaluate_react2025(reader, split: str, predictions: Mapping[str, Prediction
     appropriate = [[clip(name) for name in names] for names in sets]
 
     runs: dict[str, Callable[[], list]] = {}
+    out_of_range = []
     for name, item in predictions.items():
         run = item if isinstance(item, Predictions) else Predictions.load(item)
         source = item if not isinstance(item, Predictions) else name
@@ -190,8 +191,8 @@ def _evaluate_react2025(reader, split: str, predictions: Mapping[str, Prediction
         for row, (length, spk) in enumerate(zip(run.lengths, speakers)):
             if length != len(spk):
                 raise DataError(source, f"row {row} has {length} frames; its speaker clip {pairs[row].speaker} has {len(spk)}")
-        rows = list(run.emotion) if run.ragged else [row for row in run.emotion]
-        runs[name] = (lambda rows: lambda: rows)(rows)
+        out_of_range += [f"{name}: predictions out of range: {warning}" for warning in range_warnings(run)]
+        runs[name] = (lambda rows: lambda: rows)(list(run.emotion))
     if baselines:
         train_pairs = reader.eval_order("train") if reader.has_split("train") else []
         train_listener = [clip(pair.listener, "train") for pair in train_pairs] or listeners
@@ -224,7 +225,7 @@ def _evaluate_react2025(reader, split: str, predictions: Mapping[str, Prediction
         "device": device,
         "seconds": round(time.perf_counter() - started, 2),
     }
-    warnings = _collapse_warnings(columns, set(predictions))
+    warnings = out_of_range + _collapse_warnings(columns, set(predictions))
     return EvaluationReport(title or f"REACT 2025/2026 evaluation ({split})", context, columns, warnings)
 
 
