@@ -188,3 +188,26 @@ def test_out_of_range_mars_predictions_are_scored_with_a_warning(mars, tmp_path)
     report = evaluate_split(data, "val", predictions={"shifted": predictions})
     assert any("shifted: predictions out of range" in warning for warning in report.warnings)
     assert np.isfinite(report.columns["react2025"]["FRDist"])
+
+
+def test_a_checkpoint_keeps_its_frame_rate_and_own_clips_are_read_at_it(mars, video_extras, tmp_path):
+    """A MARS model learned time at 30 fps: `react` extracts an own clip at 30 fps for it, and the
+    live page (whose features run at 25 fps) says why it cannot take it."""
+    from pathlib import Path
+
+    from reactdiff.features.extract import clip_frames
+    from reactdiff.pipeline import ReactionModel
+    from reactdiff.predictions import Predictions
+    from reactdiff.serve.live import live_problem
+
+    data, run = mars
+    model = ReactionModel.from_checkpoint(run, device="cpu")
+    assert model.fps == 30
+    media = Path(__file__).resolve().parents[1].parent / "shared" / "media"
+    video, audio = media / "face_expressive.mp4", media / "conversation_16k.wav"
+    out = tmp_path / "react"
+    assert main(["react", str(video), "--audio", str(audio), "--checkpoint", str(run), "--out", str(out), "--samples", "2", "--render", "false"]) == 0
+    predictions = Predictions.load(out / "predictions.npz")
+    assert predictions.lengths == [clip_frames(video, 30)] and predictions.meta["fps"] == 30
+    model.model.config.diffusion.online = True  # as if it were an online checkpoint
+    assert "trained at 30 fps" in live_problem(model)

@@ -47,6 +47,11 @@ def generate_split(model, data: str | Path, split: str = "val", *, num_samples: 
     reader = open_layout(data, layout)
     store = FeatureStore(data / "features")
     model.check_streams({name: info.dim for name, info in store.streams.items()}, source=store.directory)
+    if model.fps != reader.fps:
+        import sys
+
+        print(f"WARNING: the checkpoint was trained at {model.fps:g} fps and {data} is {reader.fps} fps ({reader.name}): "
+              "its reactions unfold at the wrong pace", file=sys.stderr)
     pairs = reader.eval_order(split)
     # REACT 2024 stores 751 frames per clip; its protocol scores the first 750.
     max_frames = CLIP_FRAMES if reader.name == "react2024" else None
@@ -89,6 +94,7 @@ def generate_split(model, data: str | Path, split: str = "val", *, num_samples: 
         "split": split,
         "layout": reader.name,
         "fps": reader.fps,
+        "model_fps": model.fps,
         "num_samples": num_samples,
         **options,
         "seed": seed,

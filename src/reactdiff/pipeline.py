@@ -23,6 +23,7 @@ from typing import Any, Mapping, Sequence
 import numpy as np
 import torch
 
+from reactdiff.constants import FPS
 from reactdiff.device import resolve_device
 from reactdiff.errors import ConfigError, DataError
 
@@ -31,7 +32,7 @@ class ReactionModel:
     """A trained model of any registered method (EMA weights, eval mode) plus the streams it expects."""
 
     def __init__(self, method, config, model, streams: dict[str, dict[str, Any]], device: str | torch.device = "cpu",
-                 source: str | Path = "model", stage: str = ""):
+                 source: str | Path = "model", stage: str = "", fps: float = FPS):
         self.method = method
         self.config = config
         self.device = resolve_device(str(device)) if not isinstance(device, torch.device) else device
@@ -39,6 +40,8 @@ class ReactionModel:
         self.streams = streams
         self.source = str(source)
         self.stage = stage
+        #: Frames per second of the data the model was trained on (25 for checkpoints that predate the record).
+        self.fps = float(fps)
 
     @classmethod
     def from_checkpoint(cls, path: str | Path, device: str | torch.device = "cpu") -> "ReactionModel":
@@ -56,8 +59,11 @@ class ReactionModel:
                 f"is a {method.name} {checkpoint.stage} checkpoint; generation needs its final stage '{final}' "
                 f"(`reactdiff train {method.name}{'' if len(method.stages) == 1 else ' ' + final} ...`)",
             )
+        fps = checkpoint.manifest.get("fps", FPS)
+        if isinstance(fps, bool) or not isinstance(fps, (int, float)) or not 0 < fps <= 1000:
+            raise DataError(checkpoint.directory / "checkpoint.json", f"'fps' must be a positive frame rate, got {fps!r}")
         return cls(method, loaded.config, loaded.build(ema=True), checkpoint.streams, device=device,
-                   source=checkpoint.directory, stage=checkpoint.stage)
+                   source=checkpoint.directory, stage=checkpoint.stage, fps=fps)
 
     @property
     def name(self) -> str:

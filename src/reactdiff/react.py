@@ -49,7 +49,9 @@ def react(video: str | Path, checkpoint: str | Path, out: str | Path, audio: str
     warnings = _audio_warnings(video, audio)
     for warning in warnings:
         print(f"WARNING: {warning}", file=sys.stderr)
-    streams = extract(video, audio_path=audio, streams=model.stream_names)
+    # At the frame rate the model was trained at (REACT 2024: 25 fps, MARS: 30).
+    fps = int(round(model.fps))
+    streams = extract(video, audio_path=audio, streams=model.stream_names, fps=fps)
     num_frames = min(len(values) for values in streams.values())
     speaker = {name: np.asarray(values[:num_frames], dtype=np.float32) for name, values in streams.items()}
     reactions = model.generate(speaker, num_samples=config.samples, seed=config.seed, **sampling)
@@ -58,7 +60,7 @@ def react(video: str | Path, checkpoint: str | Path, out: str | Path, audio: str
         coeffs_3dmm=reactions["coeffs_3dmm"][None],
         speaker_path=[str(video)],
         listener_path=["generated"],
-        meta={"method": model.name, "checkpoint": str(checkpoint), "video": str(video), "audio": str(audio) if audio else None,
+        meta={"method": model.name, "checkpoint": str(checkpoint), "video": str(video), "audio": str(audio) if audio else None, "fps": fps,
               "samples": config.samples, **sampling, "seed": config.seed, "warnings": warnings},
     )
     paths = {"predictions": out / "predictions.npz"}

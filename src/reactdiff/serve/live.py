@@ -19,6 +19,7 @@ import struct
 
 import numpy as np
 
+from reactdiff.constants import FPS
 from reactdiff.errors import DataError
 
 HEADER = struct.Struct("<cd")
@@ -33,6 +34,9 @@ def live_problem(model) -> str | None:
 
     if not model.online:
         return f"the checkpoint ({model.name}) generates offline; a live session needs an online checkpoint"
+    if model.fps != FPS:
+        return (f"the checkpoint was trained at {model.fps:g} fps; live features run at {FPS} fps "
+                f"(a {model.fps:g} fps checkpoint reacts to uploaded clips on /upload)")
     lacking = [name for name in model.stream_names if name not in VIDEO_STREAMS and name not in LIVE_AUDIO_STREAMS]
     if lacking:
         return f"stream(s) {', '.join(lacking)} have no live form"

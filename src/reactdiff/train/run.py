@@ -72,6 +72,12 @@ def resolve_stage_config(method, stage, out: Path, settings: Mapping[str, Any] |
     return dataclasses.replace(config, model=model)
 
 
+def _data_fps(data: Path) -> float:
+    from reactdiff.data.layouts import open_layout
+
+    return float(open_layout(data).fps)
+
+
 def flatten_config_file(path: Path) -> dict[str, Any]:
     """A stage's YAML/JSON settings file as dotted settings (``optim: {lr: 1}`` -> ``optim.lr``)."""
     data = yaml.safe_load(Path(path).read_text()) or {}
@@ -133,6 +139,8 @@ def train_stage(method_name: str, stage_name: str | None, data: str | Path, out:
     if previous_checkpoint is not None and not (out / "last" / "checkpoint.json").is_file():
         model = _initial_model(method, trainer, config, data, previous_checkpoint)
     extra = {stage.requires: str(previous_checkpoint.checkpoint.directory)} if previous_checkpoint is not None else {}
+    # The frame rate the model learned time at: generation and own clips must feed it the same one.
+    extra["fps"] = _data_fps(data)
     return train(method, trainer, config, data, out, model=model, resume=resume, extra_manifest=extra)
 
 
