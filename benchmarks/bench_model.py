@@ -12,7 +12,9 @@ frame); data loading is not included (the store is memory-mapped and cheap next 
 Stage 2 steps start from latents encoded once, as its training does (the one-off encoding of the
 training clips is not a per-step cost).
 Generation cases time ``ReactionModel.generate`` / ``generate_batch`` (10 reactions x 750 frames,
-20 DDIM steps) with randomly initialised weights: the cost does not depend on their values.
+20 DDIM steps) with randomly initialised weights: the cost does not depend on their values. The
+online cases generate one speaker with the ``live`` preset: window by window as a live session
+does (the default, bit-identical to the stream) and with ``batched_windows`` (every window at once).
 """
 
 from __future__ import annotations
@@ -30,7 +32,9 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 from peak_memory import peak_rss_mib  # noqa: E402
 
 STREAMS = {"emotion": (25, "visual"), "3dmm": (58, "visual"), "mfcc": (26, "audio")}
-CASES = ("train_autoencoder", "train_diffusion", "generate_1", "generate_16")
+CASES = ("train_autoencoder", "train_diffusion", "generate_1", "generate_16", "online_windows", "online_batched")
+#: The online cases time the `live` preset (10-frame windows, causal) whatever --preset says.
+ONLINE_PRESET = "live"
 
 
 def build(preset: str, device):
@@ -76,7 +80,7 @@ def run_case(case: str, preset: str, device_name: str, repeats: int) -> dict:
     from reactdiff.train.loop import Objective
 
     device = resolve_device(device_name)
-    model = build(preset, device)
+    model = build(ONLINE_PRESET if case.startswith("online") else preset, device)
     latent = model.config.autoencoder.latent_dim
     with torch.no_grad():
         # Whole clips: per-position statistics (the paper preset) need them, per-dimension ones take any shape.
@@ -108,13 +112,16 @@ def run_case(case: str, preset: str, device_name: str, repeats: int) -> dict:
         from reactdiff.pipeline import ReactionModel
 
         generator = ReactionModel(METHOD, model.config, model, {n: {"dim": d, "kind": k} for n, (d, k) in STREAMS.items()}, device=device)
-        speakers = 1 if case == "generate_1" else 16
+        speakers = 16 if case == "generate_16" else 1
         streams = {name: np.random.default_rng(0).normal(size=(speakers, 750, dim)).astype(np.float32) for name, (dim, _) in STREAMS.items()}
+        options = {"batched_windows": case == "online_batched"} if case.startswith("online") else {}
 
         def step():
-            generator.generate_batch(streams, num_samples=10, steps=20, seed=0)
+            generator.generate_batch(streams, num_samples=10, steps=20, seed=0, **options)
 
         unit = f"{speakers} speaker(s) x 10 reactions x 750 frames, 20 steps"
+        if case.startswith("online"):
+            unit += f", {ONLINE_PRESET} preset, " + ("all windows batched" if options["batched_windows"] else "window by window")
     step()  # warm-up (allocations, kernels)
     _sync(device)
     times = []
@@ -176,7 +183,7 @@ def main() -> int:
             print(f"| {case} | failed: {completed.stderr.strip().splitlines()[-1] if completed.stderr.strip() else completed.returncode} | | | | |")
             continue
         result = json.loads(completed.stdout.strip().splitlines()[-1])
-        rate = f"{1 / result['seconds']:.2f} steps/s" if case.startswith("train") else f"{10 * (1 if case == 'generate_1' else 16) / result['seconds']:.1f} reactions/s"
+        rate = f"{1 / result['seconds']:.2f} steps/s" if case.startswith("train") else f"{10 * (16 if case == 'generate_16' else 1) / result['seconds']:.1f} reactions/s"
         gpu = "-" if result["gpu_gib"] is None else f"{result['gpu_gib']:.2f}"
         print(f"| {case} | {result['unit']} | {result['seconds']:.3f} | {rate} | {result['host_gib']:.2f} | {gpu} |")
     return 0

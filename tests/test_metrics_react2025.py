@@ -10,7 +10,7 @@ import warnings
 import numpy as np
 import pytest
 
-from reactdiff.chunks import offline_chunks, online_windows, padded_window
+from reactdiff.chunks import offline_chunks
 from reactdiff.metrics import ALL_PROTOCOLS, PROTOCOLS, evaluate, evaluate_react2025
 from reactdiff.metrics import react2025 as react2025_module
 from reactdiff.metrics.alignment import ALIGNMENTS, align_ground_truth, emulation_index, resynthesise
@@ -339,20 +339,6 @@ def test_offline_chunks():
         assert chunks[0][0] == 0 and chunks[-1][1] == length
     with pytest.raises(ValueError, match="length"):
         offline_chunks(0)
-
-
-def test_online_windows_and_padding():
-    windows = online_windows(100)
-    assert windows == [(0, 30, -30, 30), (30, 60, 0, 60), (60, 90, 30, 90), (90, 100, 60, 120)]
-    for i, (out_start, out_stop, ctx_start, ctx_stop) in enumerate(online_windows(301)):
-        assert (out_start, ctx_start, ctx_stop) == (30 * i, 30 * i - 30, 30 * i + 30)
-    speaker = np.arange(1, 101, dtype=np.float32)[:, None]
-    first = padded_window(speaker, -30, 30)
-    assert first.shape == (60, 1) and (first[:30] == 0).all() and (first[30:, 0] == np.arange(1, 31)).all()
-    last = padded_window(speaker, 60, 120)
-    assert (last[:40, 0] == np.arange(61, 101)).all() and (last[40:] == 0).all()
-    with pytest.raises(ValueError, match="context"):
-        online_windows(100, window=30, context=20)
 
 
 # --- protocol registry and input validation --------------------------------------------------------

@@ -124,7 +124,9 @@ def ragged_baseline_reactions(name: str, speaker: list[np.ndarray], listener: li
             count[: len(clip)] += 1
         mean = total / count
         sequence = np.concatenate([mean, np.repeat(mean[-1:], longest - horizon, axis=0)]).astype(np.float32)
-    mean_frame = np.concatenate(train_listener).mean(axis=0).astype(np.float32)
+    if name == "mean-frame":
+        total = sum(clip.sum(axis=0, dtype=np.float64) for clip in train_listener)
+        mean_frame = (total / sum(len(clip) for clip in train_listener)).astype(np.float32)
     rows = []
     for spk, lst in zip(speaker, listener):
         frames = len(lst)
@@ -133,8 +135,11 @@ def ragged_baseline_reactions(name: str, speaker: list[np.ndarray], listener: li
             row[..., VA_SLICE] = 2.0 * row[..., VA_SLICE] - 1.0
             rows.append(row)
             continue
-        one = {"gt": lst, "mime": spk[:frames], "mean-frame": np.broadcast_to(mean_frame, lst.shape)}.get(name)
-        one = sequence[:frames] if name == "mean-seq" else one
+        one = {"gt": lst, "mime": spk[:frames]}.get(name)
+        if name == "mean-frame":
+            one = np.broadcast_to(mean_frame, lst.shape)
+        elif name == "mean-seq":
+            one = sequence[:frames]
         rows.append(np.repeat(np.asarray(one, dtype=np.float32)[None], num_samples, axis=0))
     return rows
 

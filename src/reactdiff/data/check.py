@@ -14,7 +14,7 @@ from reactdiff.data.layout import (
     read_emotion_csv,
     read_split_csv,
 )
-from reactdiff.data.problems import Problem, emotion_problems
+from reactdiff.data.problems import Problem, emotion_problems, mean_face_problems
 from reactdiff.data.wav import wav_problems
 from reactdiff.errors import DataError
 from reactdiff.io import first_non_finite, load_npy
@@ -34,11 +34,7 @@ def check_dataset(root: str | Path, splits=SPLITS, mean_face: str | Path | None 
 
 
 def _check_react2024(layout: ReactLayout, splits) -> list[Problem]:
-    problems: list[Problem] = []
-    try:
-        layout.mean_face
-    except DataError as exc:
-        problems.append(Problem(exc.path, exc.problem))
+    problems: list[Problem] = mean_face_problems(layout)
     for split in splits:
         try:
             csv_path = layout.split_csv(split)

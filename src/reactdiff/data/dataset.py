@@ -125,7 +125,7 @@ class ReactPairDataset(Dataset):
 
     def clip(self, clip: str) -> dict[str, torch.Tensor]:
         """Every stream of one clip of this split, whole (REACT 2024: the first 750 frames): ``{stream: (T, D)}``."""
-        return self._person(clip, 0, self.frames(clip))
+        return self.read(clip, 0, self.frames(clip))
 
     def _key(self, clip: str) -> str:
         return f"{self.split}/{clip}"
@@ -133,7 +133,8 @@ class ReactPairDataset(Dataset):
     def __len__(self) -> int:
         return len(self.pairs)
 
-    def _person(self, clip: str, start: int, length: int) -> dict[str, torch.Tensor]:
+    def read(self, clip: str, start: int, length: int) -> dict[str, torch.Tensor]:
+        """Frames ``start .. start + length - 1`` of every stream of one clip: ``{stream: (length, D)}``."""
         return {
             stream: torch.from_numpy(np.array(self.store.read(stream, self._key(clip))[start : start + length], dtype=np.float32))
             for stream in self.streams
@@ -145,7 +146,7 @@ class ReactPairDataset(Dataset):
         # torch's RNG is seeded per DataLoader worker, so crops are reproducible under a seed.
         start = int(torch.randint(0, available - length + 1, ()).item()) if self.train and length < available else 0
         return {
-            "speaker": self._person(pair.speaker, start, length),
-            "listener": self._person(pair.listener, start, length),
+            "speaker": self.read(pair.speaker, start, length),
+            "listener": self.read(pair.listener, start, length),
             "index": index,
         }

@@ -252,6 +252,10 @@ class ReactLayout(RootedLayout):
         """Frames of a clip: those of its Emotion CSV (751 in the release)."""
         return int(self.load_emotion(split, clip).shape[0])
 
+    def length_sources(self, split: str, clip: str) -> list[Path]:
+        """Files that set a clip's stored length beyond its own files: none (clips are stored whole)."""
+        return []
+
     def has_neighbours(self, split: str) -> bool:
         """Whether the split has an appropriateness matrix (the release ships none for train)."""
         return self.neighbours_path(split).is_file()

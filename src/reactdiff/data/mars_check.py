@@ -13,7 +13,7 @@ from __future__ import annotations
 from pathlib import Path
 
 from reactdiff.constants import COEFFS_3DMM_DIM, EMOTION_DIM
-from reactdiff.data.problems import Problem, emotion_problems
+from reactdiff.data.problems import Problem, emotion_problems, mean_face_problems
 from reactdiff.data.mars import ATTRIBUTES, EEG, PERSONALITY, ROLES, MarsLayout, partner_of, read_frames_npy
 from reactdiff.data.wav import SHORTFALL_TOLERANCE_SECONDS, wav_problems
 from reactdiff.errors import DataError
@@ -21,11 +21,7 @@ from reactdiff.errors import DataError
 
 def check_mars(layout: MarsLayout, splits) -> list[Problem]:
     """Every problem of the MARS dataset at ``layout.root`` in ``splits``."""
-    problems: list[Problem] = []
-    try:
-        layout.mean_face
-    except DataError as exc:
-        problems.append(Problem(exc.path, exc.problem))
+    problems: list[Problem] = mean_face_problems(layout)
     for split in splits:
         if not layout.has_split(split):
             problems.append(Problem(layout.split_dir(split) / ATTRIBUTES, "split folder missing (no facial-attributes)"))

@@ -95,15 +95,12 @@ def prepare(root: str | Path, config: PrepareConfig = PrepareConfig(), progress:
 
     summary = PrepareSummary(splits=splits, layout=layout.name)
 
-    def add(result: tuple[int, list[str]]) -> None:
+    def done(result: tuple[int, list[str]]) -> None:
         computed, notes = result
         summary.computed += computed
         summary.skipped += len(plan.all) - computed
         for note in notes:
             summary.notes[note] = summary.notes.get(note, 0) + 1
-
-    def done(result: tuple[int, list[str]]) -> None:
-        add(result)
         bar.update(1)
 
     with tqdm(total=len(jobs), desc="prepare", unit="clip", disable=not progress) as bar:
@@ -152,7 +149,7 @@ def _signature(*paths: Path | None, **settings) -> str | None:
 def _length_sources(layout, split: str, clip: str) -> list[Path]:
     """Files that set the stored length of a clip beyond its own stream file (MARS: the dyad's
     attributes, coefficients and audio; REACT 2024: none, the files are stored whole)."""
-    return layout.length_sources(split, clip) if hasattr(layout, "length_sources") else []
+    return layout.length_sources(split, clip)
 
 
 def dataset_stream_sources(layout, split: str, clip: str, stream: str) -> str | None:

@@ -42,3 +42,14 @@ def emotion_problems(values: np.ndarray) -> list[str]:
     if bad.size:
         problems.append(f"expression probabilities do not sum to 1 in {bad.size} frames (frame {bad[0]}: {sums[bad[0]]:.3f})")
     return problems
+
+
+def mean_face_problems(layout) -> list[Problem]:
+    """The mean-face problem of either layout (missing, wrong size, not finite), if any."""
+    from reactdiff.errors import DataError
+
+    try:
+        layout.mean_face
+    except DataError as exc:
+        return [Problem(exc.path, exc.problem)]
+    return []

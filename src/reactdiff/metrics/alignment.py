@@ -86,25 +86,20 @@ def emulation_index(frames: int, length: int, segment: int = POST_CLIP) -> np.nd
     ``frames`` are padding zeros, which the official encoder also sees): output frame -> the
     ground-truth frame the post-processor reconstructs there, or the segment's last encoded frame
     where it extrapolates. Spec section 4.1, lengths T = ``frames`` and P = ``length``."""
-    pieces = []
     if length > frames:
         # S segments of M output frames; the ground truth is cut into S pieces of m frames.
         count = math.ceil(length / segment)
-        piece = math.ceil(frames / count)
-        for i in range(count):
-            last = i == count - 1
-            encoded = (frames % piece or piece) if last else piece
-            decoded = (length % segment or segment) if last else segment
-            pieces.append(i * piece + np.minimum(np.arange(decoded), encoded - 1))
+        encode_span, decode_span = math.ceil(frames / count), segment
     else:
         # S pieces of M ground-truth frames; each decodes to m output frames.
         count = math.ceil(frames / segment)
-        piece = math.ceil(length / count)
-        for i in range(count):
-            last = i == count - 1
-            encoded = (frames % segment or segment) if last else segment
-            decoded = (length % piece or piece) if last else piece
-            pieces.append(i * segment + np.minimum(np.arange(decoded), encoded - 1))
+        encode_span, decode_span = segment, math.ceil(length / count)
+    pieces = []
+    for i in range(count):
+        last = i == count - 1
+        encoded = (frames % encode_span or encode_span) if last else encode_span
+        decoded = (length % decode_span or decode_span) if last else decode_span
+        pieces.append(i * encode_span + np.minimum(np.arange(decoded), encoded - 1))
     index = np.concatenate(pieces)
     # For some P <= (S - 1)^2 (e.g. a 301-frame prediction against a 20000-frame ground truth: 317) the
     # official segments do not add up to P (its concatenation would have the wrong length); here

@@ -32,7 +32,7 @@ class ReactDiffMethod(Method):
         ),
     )
     #: ``batched_windows`` (online checkpoints only): sample every window of a clip in one batched
-    #: call (~30x faster on a CPU for a 10-frame window) instead of window by window as a live
+    #: call (about 4x faster on a CPU for the `live` preset's 10-frame windows, benchmarks/bench_model.py) instead of window by window as a live
     #: session does; the numbers then equal the live agent's to ~1e-6, not bit for bit.
     #: ``decoder_dropout``: the reference's generation with the decoder's dropout left on (a defect,
     #: off by default; for comparisons with published numbers).

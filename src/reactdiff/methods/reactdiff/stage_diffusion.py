@@ -64,7 +64,7 @@ class LatentWindows:
         encoded: dict[tuple[str, int], torch.Tensor] = {}
         jobs = [(usable, group[first : first + batch_size]) for usable, group in pieces.items() for first in range(0, len(group), batch_size)]
         for usable, batch in tqdm(jobs, desc=f"encoding {pairs.split} clips", unit="batch", leave=False):
-            read = [pairs._person(clip, start, usable) for clip, start, _ in batch]  # each chunk's streams read once
+            read = [pairs.read(clip, start, usable) for clip, start, _ in batch]  # each chunk's streams read once
             streams = {name: torch.stack([piece[name] for piece in read]).to(device) for name in model.config.streams}
             for (clip, _, segment), latent in zip(batch, model.encode_windows(streams)):
                 encoded[(clip, segment)] = latent
