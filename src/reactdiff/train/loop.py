@@ -56,6 +56,18 @@ class Objective(nn.Module):
         return self.stage.loss(self.model, batch, generator)
 
 
+def adamw(parameters: list[torch.nn.Parameter], optim) -> torch.optim.AdamW:
+    """AdamW with the fused kernel where this PyTorch has one for the parameters' device (CPU since
+    2.4): the default per-tensor loop spent 58 ms of ReactDiff's ~100 ms stage-2 step on 11.5 M
+    parameters on 2 CPU cores, the fused kernel 7.7 ms (the same update up to float rounding,
+    ~3e-8). Older PyTorch falls back to the default implementation."""
+    settings = {"lr": optim.lr, "betas": tuple(optim.betas), "weight_decay": optim.weight_decay}
+    try:
+        return torch.optim.AdamW(parameters, fused=True, **settings)
+    except (RuntimeError, TypeError):  # no fused kernel for this device or PyTorch version
+        return torch.optim.AdamW(parameters, **settings)
+
+
 def collate(items: list[dict], device: torch.device) -> dict:
     """Stack dataset items into ``{"speaker": {name: (B, ...)}, "listener": {...}}`` (names are
     feature streams in stage 1, cached latents in stage 2)."""
@@ -152,9 +164,7 @@ def _train(
         )
     model.to(device)
     parameters = stage.trainable_parameters(model)
-    optimizer = torch.optim.AdamW(
-        parameters, lr=config.optim.lr, betas=tuple(config.optim.betas), weight_decay=config.optim.weight_decay
-    )
+    optimizer = adamw(parameters, config.optim)
     schedule = WarmupStepDecay(config.optim)
     ema = EMA(model, config.ema_decay) if context.is_main else None
 
