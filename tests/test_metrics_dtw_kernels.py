@@ -66,9 +66,57 @@ def test_compiled_kernel_abandons_only_hopeless_candidates(frames):
     bounds, weights = _kernel_groups(FRDIST_GROUPS)
     arguments = (query, reference.T.astype(np.float64, order="C"), bounds, weights)
     value = grouped_definition(query, reference)
-    assert _grouped_dtw(*arguments, np.inf) == pytest.approx(value, rel=1e-12)
-    assert _grouped_dtw(*arguments, 1.01 * value) == pytest.approx(value, rel=1e-12)
-    assert _grouped_dtw(*arguments, 0.2 * value) == np.inf
+    floats = np.zeros(3, dtype=bool)
+    assert _grouped_dtw(*arguments, np.inf, floats) == pytest.approx(value, rel=1e-12)
+    assert _grouped_dtw(*arguments, 1.01 * value, floats) == pytest.approx(value, rel=1e-12)
+    assert _grouped_dtw(*arguments, 0.2 * value, floats) == np.inf
+
+
+def binary_aus(rng, shape):
+    """Emotion-like frames whose 15 AUs are exact 0/1 occurrences (as REACT's and our methods')."""
+    values = rng.random(shape).astype(np.float32)
+    values[..., :15] = rng.random(shape[:-1] + (15,)) < 0.3
+    return values
+
+
+@pytest.mark.parametrize("lengths", GRIDS)
+def test_popcount_local_costs_are_the_float_ones_exactly(lengths):
+    """With 0/1 AUs the kernel counts differing AUs (popcount) instead of summing squares: the
+    same numbers bit for bit, on odd, even, one-row and one-column grids."""
+    from reactdiff.metrics.dtw import _binary_groups, _grouped_dtw, _kernel_groups
+
+    rng = np.random.default_rng(sum(lengths) + 7)
+    query, reference = binary_aus(rng, (lengths[0], 25)), binary_aus(rng, (lengths[1], 25))
+    channel_major = reference.T.astype(np.float64, order="C")
+    bounds, weights = _kernel_groups(FRDIST_GROUPS)
+    binary = _binary_groups(query, channel_major, bounds)
+    assert binary.tolist() == [True, False, False]
+    fast = _grouped_dtw(query, channel_major, bounds, weights, np.inf, binary)
+    assert fast == _grouped_dtw(query, channel_major, bounds, weights, np.inf, np.zeros(3, dtype=bool))
+    assert fast == pytest.approx(grouped_definition(query, reference), rel=1e-12)
+
+
+def test_popcount_path_only_for_exact_zero_one_groups():
+    """One AU value of 0.5 anywhere (or a group over 63 channels) keeps the float path, and the
+    minimum over candidates is the definition's either way."""
+    from reactdiff.metrics.dtw import _binary_groups, _kernel_groups
+
+    rng = np.random.default_rng(3)
+    predictions = binary_aus(rng, (3, 2, 9, 25))
+    listener = binary_aus(rng, (3, 8, 25))
+    neighbours = np.array([[1, 0, 1], [1, 1, 1], [0, 0, 1]], dtype=np.int8)
+    bounds, _ = _kernel_groups(FRDIST_GROUPS)
+    channel_major = listener.transpose(0, 2, 1).astype(np.float64)
+    assert _binary_groups(predictions, channel_major, bounds)[0]
+    soft = predictions.copy()
+    soft[2, 1, 4, 3] = 0.5
+    assert not _binary_groups(soft, channel_major, bounds)[0]
+    assert not _binary_groups(predictions, channel_major, np.array([0, 0, 0, 0]))[0]  # empty group
+    wide = np.zeros((1, 4, 70), dtype=np.float32)
+    assert not _binary_groups(wide, wide.transpose(0, 2, 1).astype(np.float64), np.array([0, 64, 70, 70]))[0]
+    for run in (predictions, soft):
+        expected = [[min(grouped_definition(run[k, i], listener[j]) for j in np.flatnonzero(neighbours[k])) for i in range(2)] for k in range(3)]
+        np.testing.assert_allclose(min_grouped_dtw(run, listener, neighbours), expected, rtol=1e-12)
 
 
 def test_min_dtw_device_choice():
