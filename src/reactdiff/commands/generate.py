@@ -12,6 +12,8 @@ from __future__ import annotations
 import argparse
 from pathlib import Path
 
+from reactdiff.generation import GENERATE_BATCH
+
 
 def add_sampling_arguments(parser: argparse.ArgumentParser) -> None:
     """The sampling flags every generation command shares (None = the checkpoint's setting)."""
@@ -49,7 +51,7 @@ def register(subparsers) -> None:
     parser.add_argument("--samples", type=int, default=10, help="reactions per speaker (K)")
     add_sampling_arguments(parser)
     parser.add_argument("--seed", type=int, default=0)
-    parser.add_argument("--batch_size", type=int, default=16, help="speakers (chunks) per sampling call")
+    parser.add_argument("--batch_size", type=int, default=GENERATE_BATCH, help="speakers (chunks) per sampling call")
     parser.add_argument("--chunk_frames", type=int, default=750,
                         help="longer clips are generated in consecutive chunks of this many frames, each independently "
                         "(the REACT offline protocol; a REACT 2024 clip is one chunk)")
