@@ -89,12 +89,12 @@ def _bits(values, low, high):
 
 @numba.njit(cache=True)
 def _binary_channels(values, low, high):
-    """Whether channels low..high-1 of an (M, C, T) array are all exactly 0 or 1 (no temporaries:
-    the REACT 2024 test predictions are 1.2 GB)."""
+    """Whether channels low..high-1 of an (M, T, C) array (any strides) are all exactly 0 or 1, in
+    one pass with no temporaries (the REACT 2024 test predictions are 1.2 GB)."""
     for m in range(values.shape[0]):
-        for c in range(low, high):
-            for t in range(values.shape[2]):
-                value = values[m, c, t]
+        for t in range(values.shape[1]):
+            for c in range(low, high):
+                value = values[m, t, c]
                 if value != 0 and value != 1:
                     return False
     return True
@@ -310,11 +310,13 @@ def min_grouped_dtw(
 def _binary_groups(query: np.ndarray, reference_channel_major: np.ndarray, bounds: np.ndarray) -> np.ndarray:
     """Per kernel group: all values 0 or 1 in both inputs (and at most 63 channels), so the
     popcount local cost applies. ``query`` (..., T, C), references channel-major (..., C, T')."""
-    frames = query.reshape(1, -1, query.shape[-1])  # a view: (1, frames, C), channels as the last axis
-    references = reference_channel_major.reshape(-1, *reference_channel_major.shape[-2:])
+    frames = query.reshape(1, -1, query.shape[-1])  # a view: (1, frames, C)
+    # (M, T', C) views of the channel-major references: a frame's channels sit T' apart, but
+    # consecutive frames reuse the same cache lines.
+    references = reference_channel_major.reshape(-1, *reference_channel_major.shape[-2:]).transpose(0, 2, 1)
     return np.array([
         0 < bounds[g + 1] - bounds[g] <= 63
-        and _binary_channels(frames.transpose(0, 2, 1), bounds[g], bounds[g + 1])
+        and _binary_channels(frames, bounds[g], bounds[g + 1])
         and _binary_channels(references, bounds[g], bounds[g + 1])
         for g in range(3)
     ])
