@@ -10,7 +10,9 @@ Training cases time full optimizer steps (forward, backward, clipping, AdamW, EM
 batch size and crop on random tensors shaped like the data (emotion 25, 3DMM 58, MFCC 26 per
 frame); data loading is not included (the store is memory-mapped and cheap next to a step).
 Stage 2 steps start from latents encoded once, as its training does (the one-off encoding of the
-training clips is not a per-step cost).
+training clips is not a per-step cost). AdamW is the one training builds (``train.loop.adamw``:
+fused where PyTorch has the kernel); ``train_diffusion_unfused`` times stage 2 with PyTorch's default
+per-tensor AdamW, for the ratio in one run.
 Generation cases time ``ReactionModel.generate`` / ``generate_batch`` (10 reactions x 750 frames,
 20 DDIM steps) with randomly initialised weights: the cost does not depend on their values. The
 online cases generate one speaker with the ``live`` preset: window by window as a live session
@@ -32,7 +34,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 from peak_memory import peak_rss_mib  # noqa: E402
 
 STREAMS = {"emotion": (25, "visual"), "3dmm": (58, "visual"), "mfcc": (26, "audio")}
-CASES = ("train_autoencoder", "train_diffusion", "generate_1", "generate_16", "online_windows", "online_batched")
+CASES = ("train_autoencoder", "train_diffusion", "train_diffusion_unfused", "generate_1", "generate_16", "online_windows", "online_batched")
 #: The online cases time the `live` preset (10-frame windows, causal) whatever --preset says.
 ONLINE_PRESET = "live"
 
@@ -77,7 +79,7 @@ def run_case(case: str, preset: str, device_name: str, repeats: int) -> dict:
     from reactdiff.methods.reactdiff.stage_diffusion import DiffusionStage
     from reactdiff.train.ema import EMA
     from reactdiff.device import resolve_device
-    from reactdiff.train.loop import Objective
+    from reactdiff.train.loop import Objective, adamw
 
     device = resolve_device(device_name)
     model = build(ONLINE_PRESET if case.startswith("online") else preset, device)
@@ -88,11 +90,11 @@ def run_case(case: str, preset: str, device_name: str, repeats: int) -> dict:
     if case.startswith("train"):
         stage, config = (AutoencoderStage(), AutoencoderTrainConfig()) if case == "train_autoencoder" else (DiffusionStage(), DiffusionTrainConfig())
         parameters = stage.trainable_parameters(model)
-        optimizer = torch.optim.AdamW(parameters, lr=config.optim.lr, weight_decay=config.optim.weight_decay)
+        optimizer = adamw(parameters, config.optim, fused=case != "train_diffusion_unfused")  # what training builds
         ema = EMA(model, config.ema_decay)
         objective = Objective(model, stage).train()
         batch = {role: random_streams(config.batch_size, config.crop_frames, device) for role in ("speaker", "listener")}
-        if case == "train_diffusion":
+        if case.startswith("train_diffusion"):
             # Stage 2 trains on latents encoded once per clip (train.diffusion.LatentWindows), so a
             # step is the condition encoder and the denoiser only.
             speaker, listener = (model.encode_windows(batch[role]) for role in ("speaker", "listener"))
@@ -106,7 +108,8 @@ def run_case(case: str, preset: str, device_name: str, repeats: int) -> dict:
             optimizer.step()
             ema.update(model)
 
-        unit = f"step (batch {config.batch_size} x {config.crop_frames} frames{', cached latents' if case == 'train_diffusion' else ''})"
+        unit = f"step (batch {config.batch_size} x {config.crop_frames} frames{', cached latents' if case.startswith('train_diffusion') else ''}"
+        unit += ", AdamW's default per-tensor loop)" if case == "train_diffusion_unfused" else ")"
     else:
         from reactdiff.methods.reactdiff.method import METHOD
         from reactdiff.pipeline import ReactionModel

@@ -25,8 +25,8 @@ from reactdiff.predictions import Predictions
 from reactdiff.chunks import OFFLINE_CHUNK
 
 
-#: Speakers (chunks) per sampling call. Small batches run fastest on a CPU (ReactDiff, 28 val rows
-#: of `small`, K = 10, 2 cores: 34.0 / 35.8 / 45.6 s at 1 / 4 / 16) and 4 x K samples keep a GPU
+#: Speakers (chunks) per sampling call. Small batches run faster on a CPU than 16 did (the demo's
+#: generation stage: 50.8 s at 16, 36.6 s at 4, in its stage times) and 4 x K samples keep a GPU
 #: busy enough. The same on every device: each batch is seeded by its first row, so the batch size
 #: is part of what the numbers depend on.
 GENERATE_BATCH = 4

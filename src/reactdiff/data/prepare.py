@@ -146,17 +146,11 @@ def _signature(*paths: Path | None, **settings) -> str | None:
     return sources_signature(*paths, **settings)
 
 
-def _length_sources(layout, split: str, clip: str) -> list[Path]:
-    """Files that set the stored length of a clip beyond its own stream file (MARS: the dyad's
-    attributes, coefficients and audio; REACT 2024: none, the files are stored whole)."""
-    return layout.length_sources(split, clip)
-
-
 def dataset_stream_sources(layout, split: str, clip: str, stream: str) -> str | None:
     """The input signature of a clip's ``emotion`` or ``3dmm`` stream, as ``prepare`` records it
     (None when an input is missing). The mean face is an input of ``3dmm``: a new mean face
     invalidates the normalised coefficients."""
-    lengths = _length_sources(layout, split, clip)
+    lengths = layout.length_sources(split, clip)
     if stream == "emotion":
         return _signature(layout.emotion_path(split, clip), *lengths)
     if stream == "3dmm":
@@ -198,7 +192,7 @@ def _prepare_clip(layout, store: FeatureStore, plan: StreamPlan, split: str, cli
     (optional streams filled in or left out) recorded in its clip info."""
     key = f"{split}/{clip}"
     emotion_source = layout.emotion_path(split, clip)
-    lengths = _length_sources(layout, split, clip)
+    lengths = layout.length_sources(split, clip)
     mars = layout.name == "react2025"
     written = 0
     frames_known: list[int] = []

@@ -152,9 +152,7 @@ def _grouped_dtw(query, reference, bounds, weights, best, binary):
             for s in range(n_query):
                 query_bits[g, s] = _bits(query[s], bounds[g], bounds[g + 1])
             for t in range(n_ref):
-                for c in range(bounds[g], bounds[g + 1]):
-                    if reference[c, t] != 0:
-                        ref_bits[g, t] |= np.uint64(1) << np.uint64(c - bounds[g])
+                ref_bits[g, t] = _bits(reference[:, t], bounds[g], bounds[g + 1])
     # Local costs of the current two rows per group; row 0 at index t, row 1 at t + 1, +inf pads.
     cost = np.empty((2, 3, n_ref + 1))
     # Accumulated costs of the row above the current two, index j + 1; index 0 is the "before the

@@ -56,16 +56,19 @@ class Objective(nn.Module):
         return self.stage.loss(self.model, batch, generator)
 
 
-def adamw(parameters: list[torch.nn.Parameter], optim) -> torch.optim.AdamW:
+def adamw(parameters: list[torch.nn.Parameter], optim, fused: bool = True) -> torch.optim.AdamW:
     """AdamW with the fused kernel where this PyTorch has one for the parameters' device (CPU since
-    2.4): the default per-tensor loop spent 58 ms of ReactDiff's ~100 ms stage-2 step on 11.5 M
-    parameters on 2 CPU cores, the fused kernel 7.7 ms (the same update up to float rounding,
-    ~3e-8). Older PyTorch falls back to the default implementation."""
+    2.4), else PyTorch's default implementation. The default per-tensor loop is a large share of a
+    small model's step on a CPU (ReactDiff's stage 2: `python benchmarks/bench_model.py --cases
+    train_diffusion train_diffusion_unfused`); the fused kernel makes the same update up to float
+    rounding. ``fused=False``: the default implementation (for that comparison)."""
     settings = {"lr": optim.lr, "betas": tuple(optim.betas), "weight_decay": optim.weight_decay}
-    try:
-        return torch.optim.AdamW(parameters, fused=True, **settings)
-    except (RuntimeError, TypeError):  # no fused kernel for this device or PyTorch version
-        return torch.optim.AdamW(parameters, **settings)
+    if fused:
+        try:
+            return torch.optim.AdamW(parameters, fused=True, **settings)
+        except (RuntimeError, TypeError):  # no fused kernel for this device or PyTorch version
+            pass
+    return torch.optim.AdamW(parameters, **settings)
 
 
 def collate(items: list[dict], device: torch.device) -> dict:
