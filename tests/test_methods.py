@@ -209,3 +209,24 @@ def _nested(dotted: dict) -> dict:
             target = target.setdefault(part, {})
         target[parts[-1]] = value
     return nested
+
+
+@pytest.mark.parametrize("name", [name for name in NAMES if len(METHODS[name].stages) > 1])
+def test_a_later_stage_starts_from_the_same_model_whatever_the_process_rng(name, corpus, trained, tmp_path):
+    """A stage that continues an earlier one builds its new networks before the loop seeds; the
+    same command must still give the same model, whatever ran before it in the process."""
+    from safetensors.torch import load_file
+
+    from reactdiff.train.run import train_stage
+
+    method = METHODS[name]
+    first, later = method.stages[0].name, method.stages[1].name
+    settings = dict(_tiny_budget(method)[later], steps=1)
+    weights = []
+    for process_seed in (1, 2):
+        torch.manual_seed(process_seed)  # what an earlier computation in the process leaves behind
+        out = tmp_path / f"after-{process_seed}"
+        train_stage(name, later, corpus, out, settings=settings, previous=trained[name] / first)
+        weights.append(load_file(out / "last" / "weights.safetensors"))
+    assert weights[0].keys() == weights[1].keys()
+    assert all(torch.equal(weights[0][key], weights[1][key]) for key in weights[0])

@@ -106,6 +106,8 @@ def _previous_stage(method, stage, previous_path: Path | None):
 def _initial_model(method, trainer, config, data_root: Path, previous):
     """A model holding the earlier stage's networks, after checking the data has the streams (and
     widths) that stage was trained on."""
+    import torch
+
     from reactdiff.store import FeatureStore
     from reactdiff.train.loop import stream_description
 
@@ -116,6 +118,10 @@ def _initial_model(method, trainer, config, data_root: Path, previous):
         if expected is not None and expected["dim"] != info["dim"]:
             raise DataError(store.directory, f"stream '{name}' is {info['dim']}-d but {previous.checkpoint.directory} was trained on {expected['dim']}-d")
     model_streams = {name: streams[name] for name in method.input_streams(config.model)}
+    # The new stage's networks are initialised here, before the training loop seeds its RNGs: seed
+    # them from the stage's own seed, or a stage started in a fresh process (`reactdiff train
+    # reactdiff diffusion --autoencoder ...`) starts from a different random model on every run.
+    torch.manual_seed(config.seed)
     model = method.build(config.model, {n: i["dim"] for n, i in model_streams.items()}, {n: i["kind"] for n, i in model_streams.items()})
     trainer.initialize(model, previous.checkpoint)
     return model
