@@ -10,6 +10,7 @@ import pytest
 from reactdiff.trivial import BASELINES
 from reactdiff.cli import main
 from reactdiff.data.layout import ReactLayout
+from reactdiff.hardware import numerics
 from reactdiff.predictions import Predictions
 
 SHARED = Path(__file__).resolve().parents[1].parent / "shared"
@@ -56,6 +57,8 @@ def test_demo_writes_every_artefact(demo_dir):
             assert f"{name} / {protocol}" in header
     for metric in ("FRCorr", "FRDist", "FRDiv", "FRVar", "FRDvs", "FRSyn", "FD-emotion-frame"):
         assert f"| {metric} |" in report
+    # The digits are reproducible only on the same numerics, so the report names them.
+    assert f"- trained with: {numerics()}\n" in report
 
     frames, rate, audio_seconds = _video_facts(demo_dir / "media" / "val_row0.mp4")
     assert (frames, rate) == (750, 25.0)

@@ -294,7 +294,10 @@ def render_markdown(results: dict[str, Any]) -> str:
             cells = [f"{distance[m]:.4f}" if m in distance else "-" for m in TABLE_METRICS]
             lines.append(f"| {name} | " + " | ".join(cells) + f" | {'-' if closed is None else f'{100 * closed:.1f} %'} |")
         lines.append("")
-    lines.append("Training budgets are optimizer steps: the same command gives the same models on any machine; wall times are this machine's.")
+    lines.append("Training budgets are optimizer steps: the same command gives the same models, busy or idle, wherever the "
+                 "hardware line's numerics (torch build, kernels, CPU vendor, threads) are the same; another CPU kind rounds "
+                 "matrix products differently and trains a different model of similar quality (docs/training.md). "
+                 "Wall times are this machine's.")
     return "\n".join(lines) + "\n"
 
 

@@ -25,6 +25,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Callable
 
+from reactdiff.hardware import numerics
 from reactdiff.io import save_json, save_text
 
 
@@ -135,7 +136,7 @@ class Demo:
             settings["max_minutes"] = self.config.minutes * settings.get("steps", 0) / total
         previous = self.runs / stage.requires if stage.requires else None
         result = train_stage(self.method.name, stage.name, self.data, self.runs / stage.name, settings=settings, previous=previous)
-        return {"steps": result.step, "planned_steps": settings.get("steps")}
+        return {"steps": result.step, "planned_steps": settings.get("steps"), "numerics": numerics()}
 
     def generate(self) -> None:
         from reactdiff.generation import generate_split
@@ -158,6 +159,16 @@ class Demo:
                 )
         return warnings
 
+    def trained_with(self) -> dict[str, str]:
+        """The report's line naming the numerics training ran with: the same steps and seed give the
+        same digits only on the same line (docs/training.md)."""
+        lines = set()
+        for stage in self.method.stages:
+            marker = self.out / ".stages" / f"{stage.name}.json"
+            if marker.is_file():
+                lines.add(json.loads(marker.read_text()).get("numerics", "not recorded"))
+        return {"trained with": "; ".join(sorted(lines))} if lines else {}
+
     def evaluate(self) -> None:
         from reactdiff.evaluation import evaluate_split
         from reactdiff.trivial import references_for
@@ -167,7 +178,7 @@ class Demo:
             seed=self.config.seed, title=f"reactdiff demo: {self.method.name} beside the trivial baselines",
         )
         report.warnings = self.training_warnings() + report.warnings
-        report.context = {"method": self.method.title, "budget": self.config.budget, **report.context}
+        report.context = {"method": self.method.title, "budget": self.config.budget, **self.trained_with(), **report.context}
         _, markdown = report.write(self.out / "evaluation", f"{self.predictions.stem}_metrics")
         save_text(self.report, markdown.read_text())
         print(report.table())

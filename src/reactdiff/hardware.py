@@ -7,22 +7,37 @@ import platform
 from pathlib import Path
 
 
-def cpu_model() -> str:
-    """The CPU's model name (``/proc/cpuinfo``), else what ``platform`` knows."""
+def _cpuinfo(field: str) -> str | None:
     try:
         for line in Path("/proc/cpuinfo").read_text().splitlines():
-            if line.startswith("model name"):
+            if line.startswith(field):
                 return line.split(":", 1)[1].strip()
     except OSError:
         pass
-    return platform.processor() or platform.machine() or "unknown CPU"
+    return None
+
+
+def cpu_model() -> str:
+    """The CPU's model name (``/proc/cpuinfo``), else what ``platform`` knows."""
+    return _cpuinfo("model name") or platform.processor() or platform.machine() or "unknown CPU"
+
+
+def numerics() -> str:
+    """What decides the rounding of a CPU run: torch build, the kernels torch dispatches to, the
+    CPU vendor (MKL picks its matrix kernels by vendor and instruction set) and the thread count.
+    Two runs agree to the bit only where this line is the same."""
+    import torch
+
+    vendor = _cpuinfo("vendor_id") or platform.machine()
+    return (f"torch {torch.__version__}, {torch.backends.cpu.get_cpu_capability()} kernels, "
+            f"{vendor}, {torch.get_num_threads()} threads")
 
 
 def hardware() -> str:
-    """CPU, cores, GPU, torch and Python versions, and the load when measured."""
+    """CPU, cores, GPU, the numerics line, Python version, and the load when measured."""
     import torch
 
     gpu = f", GPU {torch.cuda.get_device_name(0)}" if torch.cuda.is_available() else ", no GPU"
     load = f", load average {os.getloadavg()[0]:.1f}" if hasattr(os, "getloadavg") else ""
-    return (f"{cpu_model()}, {os.cpu_count()} cores{gpu}, torch {torch.__version__}, "
+    return (f"{cpu_model()}, {os.cpu_count()} cores{gpu}, {numerics()}, "
             f"{platform.python_implementation()} {platform.python_version()}{load}")
