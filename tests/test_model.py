@@ -79,6 +79,21 @@ def test_diffusion_step_lowers_the_loss_and_leaves_the_autoencoder_alone(denoise
     assert model.autoencoder.training  # the frozen encoder ran in eval mode and was restored
 
 
+@pytest.mark.parametrize("kind", ["l1", "mse"])
+def test_diffusion_loss_is_the_configured_error_of_the_x0_prediction(kind):
+    model = tiny_model(prediction="x0", loss=kind)
+    speaker, listener = person(seed=1), person(seed=2)
+    seen = []
+    model.denoiser.register_forward_hook(lambda module, inputs, output: seen.append(output))
+    with torch.no_grad():
+        loss, logs = model.diffusion_loss(speaker, listener, generator=torch.Generator().manual_seed(0))
+        target = model.normalize_latent(model.encode_windows(listener)).flatten(0, 1)
+    error = seen[0] - target
+    expected = error.abs().mean() if kind == "l1" else error.square().mean()
+    torch.testing.assert_close(loss, model.config.diffusion.loss_weight * expected)
+    assert logs[f"{kind}_x0"] == pytest.approx(expected.item(), rel=1e-5)
+
+
 def test_parameter_groups_are_disjoint():
     model = tiny_model()
     autoencoder = {id(p) for p in model.autoencoder.parameters()}

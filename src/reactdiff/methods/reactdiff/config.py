@@ -122,8 +122,12 @@ class DiffusionConfig:
     #: choice across the clip instead of re-drawing it every 2 seconds (false = the reference:
     #: independent noise per window). Per-step noise of eta > 0 / DDPM stays per window.
     clip_noise: bool = True
-    #: Weight of the L1 loss on the predicted eps or x0 (the reference uses 10).
+    #: Weight of the loss on the predicted eps or x0 (the reference uses 10).
     loss_weight: float = 10.0
+    #: Loss on the predicted eps or x0: L1 (the reference) or mean squared error. DDIM's
+    #: deterministic sampler is exact for the posterior *mean* of x0, which MSE estimates; L1
+    #: estimates the per-dimension median, which pulls rare behaviour toward the common.
+    loss: Literal["l1", "mse"] = "l1"
     #: Latent normalisation before diffusion: per-dimension standardisation, or a correct min-max to [-1, 1].
     normalization: Literal["standard", "minmax"] = "standard"
     #: Latent statistics: one per latent dimension (``per_dimension``), or one per frame position of

@@ -288,7 +288,7 @@ class ReactDiffModel(nn.Module):
         generator: torch.Generator | None = None,
         first_window: torch.Tensor | int = 0,
     ) -> tuple[torch.Tensor, dict[str, float]]:
-        """L1 loss of the denoiser's prediction (eps or x0, ``diffusion.prediction``) on listener
+        """Loss (``diffusion.loss``) of the denoiser's prediction (eps or x0, ``diffusion.prediction``) on listener
         latent windows (B, W, window, latent) given the speaker frames each is conditioned on
         (B, W, condition_span * window, latent; :meth:`condition_windows`). Raw latents: both are
         normalised here. Stage-2 training passes latents encoded once per clip (see
@@ -299,14 +299,15 @@ class ReactDiffModel(nn.Module):
         # Windows become the batch: (B, W, window, latent) -> (B * W, window, latent).
         x0 = self.normalize_latent(listener_windows, first_window).flatten(0, 1)
         cond = self.condition_encoder(self.normalize_latent(speaker_condition, first_window).flatten(0, 1))
-        # One timestep per window, uniform over the training steps; L1 as the reference.
+        # One timestep per window, uniform over the training steps.
         t = self.schedule.sample_timesteps(x0.shape[0], generator=generator)
         noise = draw_noise(x0.shape, generator, x0.device, x0.dtype)
         predicted = self.denoiser(self.schedule.add_noise(x0, noise, t), t, cond)
         target = noise if self.config.diffusion.prediction == "eps" else x0
-        l1 = F.l1_loss(predicted, target)
-        loss = self.config.diffusion.loss_weight * l1
-        return loss, {"loss": loss.item(), f"l1_{self.config.diffusion.prediction}": l1.item()}
+        kind = self.config.diffusion.loss
+        error = F.l1_loss(predicted, target) if kind == "l1" else F.mse_loss(predicted, target)
+        loss = self.config.diffusion.loss_weight * error
+        return loss, {"loss": loss.item(), f"{kind}_{self.config.diffusion.prediction}": error.item()}
 
     @torch.no_grad()
     def sample_windows(
