@@ -145,16 +145,19 @@ class Demo:
         model = ReactionModel.from_checkpoint(self.runs / self.method.stages[-1].name, device="auto")
         generate_split(model, self.data, "val", num_samples=self.config.samples, seed=self.config.seed).save(self.predictions)
 
+    def training_facts(self) -> dict[str, dict]:
+        """What each finished training stage recorded in its marker (steps, planned steps, numerics)."""
+        markers = {stage.name: self.out / ".stages" / f"{stage.name}.json" for stage in self.method.stages}
+        return {name: json.loads(marker.read_text()) for name, marker in markers.items() if marker.is_file()}
+
     def training_warnings(self) -> list[str]:
         """First lines of the report when training did not run its whole step budget."""
         warnings = []
-        for stage in self.method.stages:
-            marker = self.out / ".stages" / f"{stage.name}.json"
-            facts = json.loads(marker.read_text()) if marker.is_file() else {}
+        for name, facts in self.training_facts().items():
             planned, done = facts.get("planned_steps"), facts.get("steps")
             if planned is not None and done is not None and done < planned:
                 warnings.append(
-                    f"training was cut short by --minutes: {stage.name} ran {done} of {planned} steps, so this model "
+                    f"training was cut short by --minutes: {name} ran {done} of {planned} steps, so this model "
                     "is not the documented one and its numbers depend on this machine's speed"
                 )
         return warnings
@@ -162,11 +165,7 @@ class Demo:
     def trained_with(self) -> dict[str, str]:
         """The report's line naming the numerics training ran with: the same steps and seed give the
         same digits only on the same line (docs/training.md)."""
-        lines = set()
-        for stage in self.method.stages:
-            marker = self.out / ".stages" / f"{stage.name}.json"
-            if marker.is_file():
-                lines.add(json.loads(marker.read_text()).get("numerics", "not recorded"))
+        lines = {facts.get("numerics", "not recorded") for facts in self.training_facts().values()}
         return {"trained with": "; ".join(sorted(lines))} if lines else {}
 
     def evaluate(self) -> None:

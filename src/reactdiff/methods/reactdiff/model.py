@@ -288,9 +288,9 @@ class ReactDiffModel(nn.Module):
         generator: torch.Generator | None = None,
         first_window: torch.Tensor | int = 0,
     ) -> tuple[torch.Tensor, dict[str, float]]:
-        """Loss (``diffusion.loss``) of the denoiser's prediction (eps or x0, ``diffusion.prediction``) on listener
-        latent windows (B, W, window, latent) given the speaker frames each is conditioned on
-        (B, W, condition_span * window, latent; :meth:`condition_windows`). Raw latents: both are
+        """Loss (``diffusion.loss``) of the denoiser's prediction (eps or x0, ``diffusion.prediction``)
+        on listener latent windows (B, W, window, latent) given the speaker frames each is conditioned
+        on (B, W, condition_span * window, latent; :meth:`condition_windows`). Raw latents: both are
         normalised here. Stage-2 training passes latents encoded once per clip (see
         ``reactdiff.methods.reactdiff.stage_diffusion.LatentWindows``). ``first_window`` (int or (B,)):
         the clip window each row starts at, which ``per_position`` statistics need for crops.
