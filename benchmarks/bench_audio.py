@@ -12,8 +12,6 @@ from __future__ import annotations
 
 import argparse
 import json
-import os
-import platform
 import subprocess
 import sys
 import tempfile
@@ -93,18 +91,12 @@ def benchmark_audio(audio: Path = DEFAULT_AUDIO, repeats: int = 3, stages: tuple
 
 
 def hardware_line() -> str:
-    """CPU model, core count and library versions, so tables from different machines are not mixed."""
-    from reactdiff.hardware import cpu_model
-
-    model = cpu_model()
+    """The shared hardware line with the libraries decoding and feature extraction use."""
     import numpy
-    import torch
 
-    return (
-        f"hardware: {model}, {os.cpu_count()} logical cores, no GPU used; "
-        f"python {platform.python_version()}, numpy {numpy.__version__}, torch {torch.__version__} "
-        f"({torch.get_num_threads()} threads)"
-    )
+    from reactdiff.hardware import hardware_line as shared_line
+
+    return shared_line(f"numpy {numpy.__version__}")
 
 
 def format_table(rows: list[dict]) -> str:

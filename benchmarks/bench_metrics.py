@@ -28,12 +28,13 @@ import argparse
 import multiprocessing
 import os
 import resource
-import sys
 import time
 from functools import partial
 
 import numpy as np
 import torch
+
+from reactdiff.hardware import hardware_line, nominal_clock_hz
 
 
 def smooth(rng: np.random.Generator, shape: tuple[int, ...], width: int = 12) -> np.ndarray:
@@ -334,15 +335,6 @@ def local_cost_floor(query: np.ndarray, reference: np.ndarray) -> float:
     return (query.shape[0] // 2 * 2) * reference.shape[1] / seconds
 
 
-def nominal_clock_hz() -> float | None:
-    """The clock /proc/cpuinfo reports (nominal; turbo and a shared host change the real one)."""
-    with open("/proc/cpuinfo") as info:
-        for line in info:
-            if line.startswith("cpu MHz"):
-                return float(line.split(":", 1)[1]) * 1e6
-    return None
-
-
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--sizes", type=int, nargs="*", default=[200, 1614], help="numbers of speaker rows N")
@@ -368,13 +360,10 @@ def main() -> int:
 
     device = str(resolve_device(args.device))
     gpu = device.startswith("cuda")
-    load = os.getloadavg()
-    print(
-        f"hardware: {cpu_name()}, {os.cpu_count()} cores, numba threads {numba.get_num_threads()}, torch threads "
-        f"{torch.get_num_threads()}, device {device} ({torch.cuda.get_device_name() if gpu else 'cpu'}); load average "
-        f"{load[0]:.1f}/{load[1]:.1f}/{load[2]:.1f}; python {sys.version.split()[0]}, numpy {np.__version__}, "
-        f"torch {torch.__version__}, numba {numba.__version__}"
-    )
+    print(hardware_line(
+        f"metrics on {device} ({torch.cuda.get_device_name() if gpu else 'cpu'}), numba threads "
+        f"{numba.get_num_threads()}; numpy {np.__version__}, numba {numba.__version__}"
+    ))
     # Compile the DTW kernel once, outside the timings.
     warm = make_inputs(2, 2, 20, 2)
     min_dtw(warm[0], warm[1], warm[3], device)
@@ -445,12 +434,6 @@ def bench_react2025(args, device: str) -> int:
     values = " | ".join(f"{scores[name]:.4g}" for name in ("FRCorr", "FRDist", "FRDiv", "FRVar", "FRSyn"))
     print(f"| {seconds:.1f} | {peak_host_gib():.2f} | {gpu_peak} | {values} |", flush=True)
     return 0
-
-
-def cpu_name() -> str:
-    from reactdiff.hardware import cpu_model
-
-    return cpu_model()
 
 
 if __name__ == "__main__":

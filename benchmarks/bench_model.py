@@ -23,7 +23,6 @@ from __future__ import annotations
 
 import argparse
 import json
-import os
 import platform
 import subprocess
 import sys
@@ -141,22 +140,15 @@ def run_case(case: str, preset: str, device_name: str, repeats: int) -> dict:
     }
 
 
-def hardware_line(device_name: str) -> str:
+def device_detail(device_name: str) -> str:
+    """The device the cases run on (the GPU's name when it is one)."""
     import torch
 
     from reactdiff.device import resolve_device
 
     device = resolve_device(device_name)
-    from reactdiff.hardware import cpu_model
-
-    cpu = cpu_model()
-    line = (
-        f"{platform.system()}, {cpu}, {os.cpu_count()} cores, load average {os.getloadavg()[0]:.1f}, "
-        f"{torch.get_num_threads()} torch threads, torch {torch.__version__}, python {platform.python_version()}"
-    )
-    if device.type == "cuda":
-        line += f", GPU {torch.cuda.get_device_name(device)}"
-    return line + f"; device {device}"
+    name = f" ({torch.cuda.get_device_name(device)})" if device.type == "cuda" else ""
+    return f"device {device}{name}; {platform.system()}"
 
 
 def main() -> int:
@@ -171,7 +163,9 @@ def main() -> int:
         print(json.dumps(run_case(args.case, args.preset, args.device, args.repeats)))
         return 0
 
-    print(f"hardware: {hardware_line(args.device)}\n")
+    from reactdiff.hardware import hardware_line
+
+    print(hardware_line(device_detail(args.device)) + "\n")
     print("| model preset | autoencoder params | denoiser + condition params | total params |")
     print("|---|---:|---:|---:|")
     for preset in ("default", "paper"):

@@ -78,7 +78,9 @@ def main() -> None:
             rows.append(json.loads(subprocess.run(command, check=True, capture_output=True, text=True).stdout))
             shutil.rmtree(copy)
 
-    print(f"hardware: {platform.processor() or platform.machine()}, python {platform.python_version()}, {platform.system()}")
+    from reactdiff.hardware import hardware_line
+
+    print(hardware_line(platform.system()))
     print(f"dataset: {args.data or f'synthetic preset {args.preset}'}; median of {args.repeats} runs except the cold prepare")
     print("| stage | clips | seconds | ms per clip | peak RSS (MiB) |")
     print("|---|---|---|---|---|")

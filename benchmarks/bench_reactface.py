@@ -24,7 +24,6 @@ from __future__ import annotations
 import argparse
 import json
 import os
-import platform
 import resource
 import subprocess
 import sys
@@ -107,10 +106,10 @@ def main() -> None:
         print(json.dumps(_worker(args.worker, args.frames[0], args.preset, args.samples, args.sample_every, args.threads)))
         return
 
-    import torch
+    from reactdiff.hardware import hardware_line
 
-    print(f"hardware: {platform.processor() or platform.machine()}, {os.cpu_count()} CPU cores, torch {torch.__version__}, "
-          f"{args.threads} thread(s); load average {os.getloadavg()[0]:.1f} at start (machine shared with other jobs)")
+    # Printed at the start: a load average above the core count means a machine shared with other jobs.
+    print(hardware_line(f"{args.threads} torch thread(s) per worker"))
     print(f"model: reactface preset {args.preset!r}, K = {args.samples} sample(s), batch 1")
     print()
     print("| frames | path | windows (run) | CPU s | wall s | ms CPU / window | peak RSS MiB | CPU time / whole |")

@@ -14,8 +14,6 @@ from __future__ import annotations
 
 import argparse
 import multiprocessing
-import os
-import platform
 import sys
 import tempfile
 import time
@@ -67,19 +65,6 @@ def run_one(renderer: str, reactions: int, frames: int, faceverse: tuple[str | N
     return {"renderer": renderer, "seconds": seconds, "peak_mb": peak_mb, "file_mb": out.stat().st_size / 1e6}
 
 
-def hardware_line() -> str:
-    from reactdiff.hardware import cpu_model
-
-    cpu = cpu_model()
-    memory_gb = os.sysconf("SC_PAGE_SIZE") * os.sysconf("SC_PHYS_PAGES") / 2**30
-    import av
-    import PIL
-
-    load = os.getloadavg()[1]  # other work on the machine slows every number above
-    return (f"hardware: {cpu}, {os.cpu_count()} cores, {memory_gb:.0f} GiB RAM, no GPU used, load average {load:.1f}; "
-            f"Python {platform.python_version()}, numpy {np.__version__}, Pillow {PIL.__version__}, PyAV {av.__version__}")
-
-
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--renderers", nargs="+", default=["face2d", "mesh"], choices=["face2d", "mesh", "faceverse"])
@@ -112,7 +97,13 @@ def main() -> None:
     for row in rows:
         print(f"| {row['renderer']} | {row['seconds']:.1f} | {args.frames / row['seconds']:.1f} | "
               f"{faces / row['seconds']:.0f} | {row['peak_mb']:.0f} | {row['file_mb']:.1f} |")
-    print(hardware_line())
+    import av
+    import PIL
+
+    from reactdiff.hardware import hardware_line
+
+    # The load average in it: other work on the machine slows every number above.
+    print(hardware_line(f"numpy {np.__version__}, Pillow {PIL.__version__}, PyAV {av.__version__}"))
 
 
 if __name__ == "__main__":

@@ -27,7 +27,6 @@ Prints a markdown table and a hardware line.
 from __future__ import annotations
 
 import argparse
-import os
 import time
 from pathlib import Path
 
@@ -35,18 +34,6 @@ import numpy as np
 
 MEDIA = Path(__file__).resolve().parents[1].parent / "shared" / "media"  # shared/ beside the repository
 FPS = 25
-
-
-def hardware_line() -> str:
-    import torch
-
-    from reactdiff.hardware import cpu_model
-
-    model = cpu_model()
-    load = os.getloadavg()[0] if hasattr(os, "getloadavg") else float("nan")
-    return (f"hardware: {model}, {os.cpu_count()} logical cores, no GPU used, torch {torch.__version__} "
-            f"(torch threads per row), load average {load:.1f} at the end (a machine shared with other jobs "
-            f"when this is well above the core count)")
 
 
 def run(checkpoint: Path, video: Path, audio: Path, seconds: float, samples: int) -> dict:
@@ -152,7 +139,10 @@ def main() -> None:
                   f"{r['total_ms']:.1f} / {r['total_p95_ms']:.1f} / {r['total_max_ms']:.1f} | {r['latency_median_ms']:.0f} | "
                   f"{r['latency_p95_ms']:.0f} | {r['window_median_ms']:.0f} | {r['compute_median_ms']:.0f} / {r['compute_p95_ms']:.0f} |")
     print()
-    print(hardware_line())
+    from reactdiff.hardware import hardware_line
+
+    # Printed at the end: a load average well above the core count means a machine shared with other jobs.
+    print(hardware_line("torch threads per row as the table says"))
 
 
 if __name__ == "__main__":

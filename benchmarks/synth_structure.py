@@ -15,8 +15,6 @@ a child process, timed, with its peak memory). Then it prints:
 from __future__ import annotations
 
 import argparse
-import os
-import platform
 import resource
 import subprocess
 import sys
@@ -27,6 +25,7 @@ import numpy as np
 
 from reactdiff.constants import CLIP_FRAMES, SPLITS
 from reactdiff.data.layout import ReactLayout
+from reactdiff.hardware import hardware_line
 from reactdiff.io import load_json
 from reactdiff.synth.structure import (
     lag_profile,
@@ -37,15 +36,6 @@ from reactdiff.synth.structure import (
     valence_and_smile,
 )
 from reactdiff.synth.writer import CONFIG_NAME, LABELS_NAME
-
-
-def hardware_line() -> str:
-    import torch
-
-    return (
-        f"hardware: {platform.processor() or platform.machine()}, {os.cpu_count()} CPU cores, "
-        f"python {platform.python_version()}, numpy {np.__version__}, torch {torch.__version__}"
-    )
 
 
 def generate(root: Path, preset: str, seed: int) -> tuple[float, float]:
@@ -84,7 +74,7 @@ def main() -> None:
     parser.add_argument("--oracle-speakers", type=int, default=12, help="speakers for the oracle comparison")
     args = parser.parse_args()
 
-    print(hardware_line())
+    print(hardware_line(f"numpy {np.__version__}"))
     if not (args.root / CONFIG_NAME).exists():
         seconds, peak_mib = generate(args.root, args.preset, args.seed)
         config = load_json(args.root / CONFIG_NAME)
