@@ -13,7 +13,9 @@ Prints, for every predictions file and for `mime` and the oracle (which needs th
   row's appropriate reactions (level error), the spread of the K reactions' levels, and the same
   spread among the real appropriate reactions;
 - how much of a row's per-window VA variance the reaction identity explains (1: every reaction
-  keeps its own level all clip long; real listeners of one speaker keep theirs, talkers do not).
+  keeps its own level all clip long; real listeners of one speaker keep theirs, talkers do not);
+- FRDiv by direction, split into each channel group's share (the shares add up to FRDiv), and how
+  often the generated AUs occur against the real reactions' rate.
 """
 
 from __future__ import annotations
@@ -23,6 +25,7 @@ import argparse
 import numpy as np
 
 from reactdiff.data.layouts import open_layout
+from reactdiff.metrics import frdiv
 from reactdiff.metrics.dtw import FRDIST_GROUPS, min_grouped_dtw
 from reactdiff.predictions import Predictions
 from reactdiff.trivial import load_baseline_inputs, make_baseline
@@ -48,6 +51,13 @@ def level_facts(emotion, references: np.ndarray, neighbours: np.ndarray, rows) -
         windows = windows - windows.mean(axis=(0, 1), keepdims=True)
         persistence.append((windows.mean(axis=1) ** 2).mean() / max((windows**2).mean(), 1e-12))
     return float(np.mean(errors)), float(np.mean(spreads)), float(np.mean(persistence))
+
+
+def diversity_shares(emotion: np.ndarray) -> list[float]:
+    """FRDiv of (N, K, T, 25) reactions and each channel group's share of it (FRDiv divides by all
+    25 channels, so the shares add up to the total)."""
+    total = frdiv(emotion)
+    return [total] + [frdiv(emotion[..., low:high]) * (high - low) / emotion.shape[-1] for low, high, _ in FRDIST_GROUPS]
 
 
 def reconstruction(checkpoint: str, data: str, split: str, frames: int, samples: int = 10) -> np.ndarray:
@@ -109,6 +119,16 @@ def main() -> None:
     real = {row: references[np.flatnonzero(neighbours[row])] for row in range(2 * half)}
     facts = [level_facts(real, references, neighbours, rows) for rows in (forward, mirrored)]
     print(f"| real appropriate reactions | - | {facts[0][1]:.3f} / {facts[1][1]:.3f} | {facts[0][2]:.3f} / {facts[1][2]:.3f} |")
+
+    print("\n| run | FRDiv fwd / mir | AU share fwd / mir | VA share fwd / mir | expression share fwd / mir | AU rate fwd / mir |")
+    print("|---|---:|---:|---:|---:|---:|")
+    for name, emotion in runs.items():
+        if emotion.shape[1] < 2:
+            continue
+        shares = [diversity_shares(emotion[rows]) for rows in (slice(0, half), slice(half, 2 * half))]
+        cells = " | ".join(f"{shares[0][g]:.4f} / {shares[1][g]:.4f}" for g in range(4))
+        print(f"| {name} | {cells} | {emotion[:half, ..., :15].mean():.3f} / {emotion[half:, ..., :15].mean():.3f} |")
+    print(f"| real reactions (AU rate) | | | | | {references[:half, :, :15].mean():.3f} / {references[half:, :, :15].mean():.3f} |")
 
 
 if __name__ == "__main__":

@@ -152,7 +152,7 @@ class _WindowStepper:
         options = session.options
         self.runner = OnlineWindows(session.model.model, session.num_samples, _generator(session.seed, self.device),
                                     steps=options["steps"], eta=options["eta"], sampler=options["sampler"],
-                                    decoder_dropout=options["decoder_dropout"])
+                                    decoder_dropout=options["decoder_dropout"], guidance=options["guidance"])
         self.window = self.runner.window
         self.buffer = {name: np.zeros((0, dim), np.float32) for name, dim in session.dims.items()}
 

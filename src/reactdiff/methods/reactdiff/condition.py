@@ -36,6 +36,30 @@ class Condition(NamedTuple):
 
         return Condition(*(repeat(value) for value in self))
 
+    def dropped(self, drop: torch.Tensor) -> "Condition":
+        """The condition with the rows where ``drop`` (B,) is true replaced by the null condition:
+        every part zero. Training with dropped rows (``diffusion.cond_dropout``) teaches the one
+        network the unconditional model too, which classifier-free guidance needs."""
+        keep = (~drop).to(self.vector.dtype)
+        return Condition(*(None if value is None else value * keep.reshape(-1, *[1] * (value.dim() - 1)) for value in self))
+
+    def with_null(self) -> "Condition":
+        """(2B, ...): this condition, then the null condition (all zeros) for the same rows, so a
+        guided step runs the conditional and the unconditional prediction in one network call."""
+        return Condition(*(None if value is None else torch.cat([value, torch.zeros_like(value)]) for value in self))
+
+
+def guided(denoise_fn, scale: float):
+    """Classifier-free guidance (Ho & Salimans 2022) as a thin wrapper around a denoiser
+    ``f(x_t, t, cond: Condition)``: ``f_null + scale (f_cond - f_null)``, both predictions from one
+    network call on a doubled batch. Linear in the output, so it is the same for eps and x0."""
+
+    def guided_fn(x_t: torch.Tensor, t: torch.Tensor, cond: Condition) -> torch.Tensor:
+        conditional, unconditional = denoise_fn(torch.cat([x_t, x_t]), torch.cat([t, t]), cond.with_null()).chunk(2)
+        return unconditional + scale * (conditional - unconditional)
+
+    return guided_fn
+
 
 class ConditionEncoder(nn.Module):
     """Speaker latent frames of a window's context (B, frames, latent) -> :class:`Condition`.

@@ -138,6 +138,15 @@ class DiffusionConfig:
     clip_frames: int = CLIP_FRAMES
     #: Clip the predicted x0 to [-clip_x0, clip_x0] while sampling (None = off; 1.0 suits "minmax").
     clip_x0: float | None = None
+    #: Probability that a training window's speaker condition is replaced by the null condition
+    #: (all zeros), so the denoiser also learns the unconditional model (classifier-free guidance,
+    #: Ho & Salimans 2022). 0 = the paper: no dropout, and sampling cannot be guided.
+    cond_dropout: float = 0.0
+    #: Classifier-free guidance scale of sampling: prediction = uncond + guidance (cond - uncond).
+    #: 1 = the plain conditional model (one network call per step); below 1 blends toward the
+    #: unconditional model (more varied, less tied to the speaker), above 1 sharpens. Needs
+    #: ``cond_dropout`` > 0 in training; ``reactdiff generate --option guidance=V`` overrides it.
+    guidance: float = 1.0
 
 
 @dataclass

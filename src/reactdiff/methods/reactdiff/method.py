@@ -36,7 +36,9 @@ class ReactDiffMethod(Method):
     #: session does; the numbers then equal the live agent's to ~1e-6, not bit for bit.
     #: ``decoder_dropout``: the reference's generation with the decoder's dropout left on (a defect,
     #: off by default; for comparisons with published numbers).
-    sampling_options = {"steps": int, "eta": float, "sampler": str, "batched_windows": bool, "decoder_dropout": bool}
+    #: ``guidance``: classifier-free guidance scale (checkpoints trained with ``diffusion.cond_dropout``).
+    sampling_options = {"steps": int, "eta": float, "sampler": str, "batched_windows": bool, "decoder_dropout": bool,
+                        "guidance": float}
     #: Demo: batch 8 x 100-frame crops and lr 5e-4 / 5e-4 so a CPU makes enough steps (stage 2 at
     #: lr 2e-4 / 5e-4 / 1e-3 gave val FRDist 123.7 / 119.3 / 122.3 in 7 minutes, docs/results.md);
     #: the step counts are those of the documented demo run (326 + 4197 steps in 3 + 7 minutes).
@@ -108,6 +110,9 @@ class ReactDiffMethod(Method):
             )
         if diff.clip_x0 is not None and diff.clip_x0 <= 0:
             raise ConfigError(f"model.diffusion.clip_x0: must be positive or null, got {diff.clip_x0}")
+        if not 0 <= diff.cond_dropout < 1:
+            raise ConfigError(f"model.diffusion.cond_dropout: a probability in [0, 1), got {diff.cond_dropout}")
+        _check_guidance(diff.guidance, diff.cond_dropout, "model.diffusion.guidance")
         if den.name == "unet1d" and den.cross_attention:
             raise ConfigError("model.denoiser.cross_attention: the unet1d denoiser has none; set it to false or use the transformer denoiser")
 
@@ -122,7 +127,8 @@ class ReactDiffMethod(Method):
         return int(config.diffusion.window)
 
     def sampling_defaults(self, config: ModelConfig) -> dict[str, Any]:
-        return {"steps": config.diffusion.sample_steps, "eta": config.diffusion.eta, "sampler": "ddim", "batched_windows": False, "decoder_dropout": False}
+        return {"steps": config.diffusion.sample_steps, "eta": config.diffusion.eta, "sampler": "ddim", "batched_windows": False,
+                "decoder_dropout": False, "guidance": config.diffusion.guidance}
 
     def check_sampling(self, config: ModelConfig, options: Mapping[str, Any]) -> dict[str, Any]:
         from reactdiff.diffusion.samplers import SAMPLERS
@@ -135,6 +141,7 @@ class ReactDiffMethod(Method):
             raise ConfigError(f"--eta: must not be negative, got {resolved['eta']}")
         if resolved["sampler"] not in SAMPLERS:
             raise ConfigError(f"--sampler: {resolved['sampler']!r} is not one of {', '.join(sorted(SAMPLERS))}")
+        _check_guidance(resolved["guidance"], config.diffusion.cond_dropout, "--option guidance")
         return resolved
 
     def upgrade_config(self, data: dict) -> dict:
@@ -159,15 +166,26 @@ class ReactDiffMethod(Method):
         return parts
 
     def generate(self, model, speaker, num_samples, generator, steps=None, eta=None, sampler="ddim", batched_windows=False,
-                 decoder_dropout=False):
+                 decoder_dropout=False, guidance=None):
         if model.config.diffusion.online and not batched_windows:
             # Window by window in the live session's shapes, so offline numbers are the live agent's bit for bit.
             from reactdiff.methods.reactdiff.online import sample_online
 
             return sample_online(model, speaker, num_samples, generator, steps=steps, eta=eta, sampler=sampler,
-                                 decoder_dropout=decoder_dropout)
+                                 decoder_dropout=decoder_dropout, guidance=guidance)
         return model.sample(speaker, num_samples=num_samples, steps=steps, eta=eta, sampler=sampler, generator=generator,
-                            decoder_dropout=decoder_dropout)
+                            decoder_dropout=decoder_dropout, guidance=guidance)
+
+
+def _check_guidance(guidance: float, cond_dropout: float, name: str) -> None:
+    """A guidance scale other than 1 needs the unconditional model, which only condition dropout trains."""
+    if guidance < 0:
+        raise ConfigError(f"{name}: must not be negative, got {guidance}")
+    if guidance != 1 and cond_dropout == 0:
+        raise ConfigError(
+            f"{name} = {guidance}: this model was trained without condition dropout (model.diffusion.cond_dropout 0), "
+            "so it has no unconditional prediction to guide with; train stage 2 with --model.diffusion.cond_dropout 0.1"
+        )
 
 
 METHOD = ReactDiffMethod()

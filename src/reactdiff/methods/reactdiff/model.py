@@ -13,7 +13,7 @@ from reactdiff.diffusion.samplers import SAMPLERS, draw_noise
 from reactdiff.diffusion.schedule import NoiseSchedule
 from reactdiff.errors import ConfigError
 from reactdiff.methods.reactdiff.autoencoder import BehaviourAutoencoder
-from reactdiff.methods.reactdiff.condition import ConditionEncoder
+from reactdiff.methods.reactdiff.condition import ConditionEncoder, guided
 from reactdiff.methods.reactdiff.config import ModelConfig
 from reactdiff.methods.reactdiff.denoisers import DENOISERS
 from reactdiff.methods.outputs import postprocess_emotion
@@ -299,6 +299,11 @@ class ReactDiffModel(nn.Module):
         # Windows become the batch: (B, W, window, latent) -> (B * W, window, latent).
         x0 = self.normalize_latent(listener_windows, first_window).flatten(0, 1)
         cond = self.condition_encoder(self.normalize_latent(speaker_condition, first_window).flatten(0, 1))
+        dropout = self.config.diffusion.cond_dropout
+        if dropout > 0 and self.denoiser.training:
+            # Drawn only when enabled, so a model without condition dropout trains on the same random numbers.
+            drop = torch.rand(x0.shape[0], generator=generator, device=generator.device if generator else x0.device)
+            cond = cond.dropped(drop.to(x0.device) < dropout)
         # One timestep per window, uniform over the training steps.
         t = self.schedule.sample_timesteps(x0.shape[0], generator=generator)
         noise = draw_noise(x0.shape, generator, x0.device, x0.dtype)
@@ -320,6 +325,7 @@ class ReactDiffModel(nn.Module):
         generator: torch.Generator | None = None,
         x_T: torch.Tensor | None = None,
         first_window: int = 0,
+        guidance: float | None = None,
     ) -> torch.Tensor:
         """Generate listener latent windows (B, K, W, window, latent) from the speaker latent frames
         (B, W, condition_span * window, latent) each is conditioned on (raw latents, not normalised).
@@ -355,8 +361,9 @@ class ReactDiffModel(nn.Module):
             per_sample = draw_noise((batch, num_samples, 1, *shape[1:]), generator, speaker_windows.device, speaker_windows.dtype)
             x_T = per_sample.expand(-1, -1, num_windows, -1, -1)
         options = {"eta": diffusion.eta if eta is None else eta} if sampler == "ddim" else {}
+        guidance = diffusion.guidance if guidance is None else guidance
         x0 = SAMPLERS[sampler](
-            self.denoiser,
+            self.denoiser if guidance == 1 else guided(self.denoiser, guidance),
             shape,
             self.schedule,
             steps=diffusion.sample_steps if steps is None else steps,
@@ -382,6 +389,7 @@ class ReactDiffModel(nn.Module):
         sampler: str = "ddim",
         generator: torch.Generator | None = None,
         decoder_dropout: bool = False,
+        guidance: float | None = None,
     ) -> dict[str, torch.Tensor]:
         """K listener reactions per speaker clip: ``{"emotion": (B, K, T, 25), "coeffs_3dmm": (B, K, T, 58)}``.
 
@@ -392,7 +400,8 @@ class ReactDiffModel(nn.Module):
         speaker = self.to_windows(self.encode(speaker_streams))
         batch, num_windows = speaker.shape[:2]
         listener = self.sample_windows(
-            self.condition_windows(speaker), num_samples, steps=steps, eta=eta, sampler=sampler, generator=generator
+            self.condition_windows(speaker), num_samples, steps=steps, eta=eta, sampler=sampler, generator=generator,
+            guidance=guidance,
         )
         # Windows of a sample are consecutive in memory, so this reshape re-joins them into the clip.
         decoded = self.decode_generated(listener.reshape(batch * num_samples, num_windows * self.window, -1), decoder_dropout, generator)

@@ -26,14 +26,15 @@ class OnlineWindows:
     windows and the per-sample initial noise window (``diffusion.clip_noise``)."""
 
     def __init__(self, net, num_samples: int, generator: torch.Generator | None, *, steps=None, eta=None,
-                 sampler: str = "ddim", x_T: torch.Tensor | None = None, decoder_dropout: bool = False):
+                 sampler: str = "ddim", x_T: torch.Tensor | None = None, decoder_dropout: bool = False,
+                 guidance: float | None = None):
         config = net.config
         if not config.diffusion.online:
             raise ValueError("OnlineWindows needs an online model (diffusion.online true)")
         self.net = net
         self.num_samples = num_samples
         self.generator = generator
-        self.options = {"steps": steps, "eta": eta, "sampler": sampler}
+        self.options = {"steps": steps, "eta": eta, "sampler": sampler, "guidance": guidance}
         self.decoder_dropout = decoder_dropout
         self.window = int(net.window)
         device = next(net.parameters()).device
