@@ -81,3 +81,18 @@ def test_demo_tables_do_not_depend_on_machine_load(tmp_path):
     busy = (tmp_path / "busy" / "report.md").read_text().replace(str(tmp_path / "busy"), "OUT")
     assert "| FRDist |" in idle
     assert _table(idle) == _table(busy)
+
+
+def test_the_training_table_gives_the_wall_time_of_every_training_seed():
+    from reactdiff.benchmark import render_markdown
+
+    def run(train_seed, seed, seconds):
+        stages = {"autoencoder": {"steps": 20, "seconds": seconds}, "diffusion": {"steps": 40, "seconds": 1.0}}
+        return {"train_seed": train_seed, "seed": seed, "training": {"stages": stages}}
+
+    setup = {"budget": "long", "split": "val", "data": "D", "samples": 10, "train_seeds": 2, "seeds": 2,
+             "hardware": "H", "methods": ["reactdiff"]}
+    entry = {"runs": [run(0, 0, 10.0), run(0, 1, 10.0), run(1, 0, 30.0), run(1, 1, 30.0)],
+             "parameters": {"total": 2e6}, "generation": {"seconds": 0.5, "device": "cpu"}}
+    markdown = render_markdown({"setup": setup, "summary": {"rows": {}}, "methods": {"reactdiff": entry}, "references": {}})
+    assert "| reactdiff | 2.00 M | autoencoder 20, diffusion 40 | 11 / 31 | 0.500 (cpu) |" in markdown

@@ -277,12 +277,16 @@ def render_markdown(results: dict[str, Any]) -> str:
             metrics = rows.get(name, {}).get(protocol, {})
             lines.append(f"| {name} | " + " | ".join(_cell(metrics.get(m)) for m in TABLE_METRICS) + " |")
         lines.append("")
-    lines += ["## Training and generation", "", "| method | parameters | training steps (per stage) | training wall time (s) | 30 s clip, K reactions (s) |", "|---|---:|---|---:|---:|"]
+    lines += ["## Training and generation", "",
+              "| method | parameters | training steps (per stage) | training wall time (s; each training seed) | 30 s clip, K reactions (s) |",
+              "|---|---:|---|---:|---:|"]
     for name, entry in results["methods"].items():
-        stages = entry["runs"][0]["training"]["stages"] if entry["runs"] else {}
+        # Every generation seed of a training seed repeats its training facts: one entry per training seed.
+        trainings = {run["train_seed"]: run["training"]["stages"] for run in entry["runs"]}
+        stages = next(iter(trainings.values()), {})
         steps = ", ".join(f"{stage} {facts['steps']}" for stage, facts in stages.items())
-        seconds = sum(facts["seconds"] for facts in stages.values())
-        lines.append(f"| {name} | {entry['parameters']['total'] / 1e6:.2f} M | {steps} | {seconds:.0f} | {entry['generation']['seconds']:.3f} ({entry['generation']['device']}) |")
+        seconds = " / ".join(f"{sum(facts['seconds'] for facts in done.values()):.0f}" for done in trainings.values())
+        lines.append(f"| {name} | {entry['parameters']['total'] / 1e6:.2f} M | {steps} | {seconds} | {entry['generation']['seconds']:.3f} ({entry['generation']['device']}) |")
     lines.append("")
     if "distance_to_oracle" in summary:
         headline = _headline_protocol(rows)
