@@ -80,6 +80,12 @@ def load_audio(path: str | Path, sample_rate: int = 16000, check_silence: bool =
     return samples, sample_rate
 
 
+def audio_streams_at(fps: int) -> list[str]:
+    """Every audio stream that applies at ``fps``: MFCC deltas are defined per Kaldi window, so
+    mfcc78 (two windows a frame) is for 25 fps and mfcc39 (one) for 30."""
+    return [name for name in AUDIO_FUNCTIONS if name != ("mfcc39" if fps == FPS else "mfcc78")]
+
+
 def num_video_frames(samples: np.ndarray, sample_rate: int, fps: int = FPS) -> int:
     """Frames at ``fps`` that cover the audio (a partial last frame counts)."""
     return -(-len(samples) * fps // sample_rate)
@@ -95,7 +101,7 @@ def compute_audio_streams(
     """Compute the named streams (by default every one that applies at ``fps``: mfcc78 at 25 fps,
     mfcc39 at 30) from one decoded track, one row per frame at ``fps``."""
     if names is None:
-        names = [name for name in AUDIO_FUNCTIONS if name != ("mfcc39" if fps == FPS else "mfcc78")]
+        names = audio_streams_at(fps)
     names = list(names)
     unknown = [name for name in names if name not in AUDIO_FUNCTIONS]
     if unknown:
