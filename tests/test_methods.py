@@ -230,3 +230,20 @@ def test_a_later_stage_starts_from_the_same_model_whatever_the_process_rng(name,
         weights.append(load_file(out / "last" / "weights.safetensors"))
     assert weights[0].keys() == weights[1].keys()
     assert all(torch.equal(weights[0][key], weights[1][key]) for key in weights[0])
+
+
+@pytest.mark.parametrize("name", NAMES)
+def test_every_recipe_resolves_to_a_valid_stage_config(name, tmp_path):
+    """A recipe (``--recipe``, a benchmark row ``METHOD:RECIPE``) names only settings its stages
+    know, with values the method accepts (e.g. ReactDiff's demo-guided sets condition dropout)."""
+    from reactdiff.train.run import resolve_stage_config
+
+    method = METHODS[name]
+    for recipe in method.budgets:
+        for stage in method.stages:
+            settings = method.budget(recipe).get(stage.name, {})
+            config = resolve_stage_config(method, stage, tmp_path / recipe / stage.name, settings)
+            config.validate(frame_multiple=method.frame_multiple(config.model))
+            method.validate_config(config.model)
+            if (name, recipe, stage.name) == ("reactdiff", "demo-guided", "diffusion"):
+                assert (config.model.diffusion.cond_dropout, config.model.diffusion.guidance) == (0.1, 1.5)
