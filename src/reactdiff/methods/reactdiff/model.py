@@ -339,6 +339,8 @@ class ReactDiffModel(nn.Module):
         ``diffusion.clip_noise``, else one per window. A stream that generates one window per call
         passes the same per-sample noise window every time to get the clip-level result, and the
         clip window it is at as ``first_window`` (used by ``per_position`` statistics only).
+        ``guidance``: classifier-free guidance scale (None: ``diffusion.guidance``; 1 = unguided, one
+        network call per step, else two in one doubled batch; see :func:`condition.guided`).
         """
         self._require_stats()
         if sampler not in SAMPLERS:
