@@ -28,7 +28,7 @@ def test_guided_prediction_is_uncond_plus_scale_times_the_difference():
         unconditional = model.denoiser(x_t, t, null)
         assert not torch.allclose(conditional, unconditional)  # the condition matters to this network
         for scale in (0.0, 0.5, 2.0):
-            torch.testing.assert_close(guided(model.denoiser, scale)(x_t, t, cond),
+            torch.testing.assert_close(guided(model.denoiser, scale)(x_t, t, cond.with_null()),
                                        unconditional + scale * (conditional - unconditional))
 
 

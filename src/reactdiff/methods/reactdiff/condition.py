@@ -52,10 +52,13 @@ class Condition(NamedTuple):
 def guided(denoise_fn, scale: float):
     """Classifier-free guidance (Ho & Salimans 2022) as a thin wrapper around a denoiser
     ``f(x_t, t, cond: Condition)``: ``f_null + scale (f_cond - f_null)``, both predictions from one
-    network call on a doubled batch. Linear in the output, so it is the same for eps and x0."""
+    network call on a doubled batch. Linear in the output, so it is the same for eps and x0.
 
-    def guided_fn(x_t: torch.Tensor, t: torch.Tensor, cond: Condition) -> torch.Tensor:
-        conditional, unconditional = denoise_fn(torch.cat([x_t, x_t]), torch.cat([t, t]), cond.with_null()).chunk(2)
+    The wrapper takes the doubled condition, ``cond.with_null()``, built once per sampling call
+    rather than once per denoising step."""
+
+    def guided_fn(x_t: torch.Tensor, t: torch.Tensor, doubled: Condition) -> torch.Tensor:
+        conditional, unconditional = denoise_fn(torch.cat([x_t, x_t]), torch.cat([t, t]), doubled).chunk(2)
         return unconditional + scale * (conditional - unconditional)
 
     return guided_fn

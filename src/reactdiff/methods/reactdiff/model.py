@@ -364,8 +364,11 @@ class ReactDiffModel(nn.Module):
             x_T = per_sample.expand(-1, -1, num_windows, -1, -1)
         options = {"eta": diffusion.eta if eta is None else eta} if sampler == "ddim" else {}
         guidance = diffusion.guidance if guidance is None else guidance
+        denoiser = self.denoiser
+        if guidance != 1:
+            denoiser, cond = guided(self.denoiser, guidance), cond.with_null()
         x0 = SAMPLERS[sampler](
-            self.denoiser if guidance == 1 else guided(self.denoiser, guidance),
+            denoiser,
             shape,
             self.schedule,
             steps=diffusion.sample_steps if steps is None else steps,
