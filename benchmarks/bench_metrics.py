@@ -356,7 +356,7 @@ def main() -> int:
     import numba
 
     from reactdiff.device import resolve_device
-    from reactdiff.metrics import best_ccc, frdiv, frdvs, frechet_distances, frvar, min_dtw, tlcc_offsets
+    from reactdiff.metrics import best_ccc_protocols, diversity, frechet_distances, min_dtw, tlcc_offsets_protocols
 
     device = str(resolve_device(args.device))
     gpu = device.startswith("cuda")
@@ -377,27 +377,24 @@ def main() -> int:
     if not args.sizes:
         return 0
 
-    names = (
-        "FRCorr official", "FRCorr corrected", "FRDist", "FRDiv", "FRVar", "FRDvs",
-        "FRSyn official", "FRSyn corrected", "FD-emotion",
-    )
+    # The parts of evaluate_protocols(..., ("official", "corrected")), the whole suite under both
+    # protocols, each timed alone in the order that function runs them; their sum is the suite.
+    both = ("official", "corrected")
+    names = ("FRDist", "FRDiv + FRVar + FRDvs", "FD-emotion", "FRCorr (both protocols)", "FRSyn (both protocols)")
     print()
-    print("| N | appropriate entries (sum of M) | " + " | ".join(names) + " | total s | peak host RSS GiB | peak GPU GiB |")
+    print("| N | appropriate entries (sum of M) | " + " | ".join(f"{name} s" for name in names)
+          + " | whole suite s | peak host RSS GiB | peak GPU GiB |")
     print("|" + "---|" * (len(names) + 5), flush=True)
     for n in sorted(args.sizes):
         predictions, listener, speaker, neighbours = make_inputs(n, args.reactions, args.frames, args.appropriate, seed=n)
         if gpu:
             torch.cuda.reset_peak_memory_stats()
         timings = {}
-        timings["FRCorr official"], _ = timed(best_ccc, predictions, listener, neighbours, "official", device)
-        timings["FRCorr corrected"], _ = timed(best_ccc, predictions, listener, neighbours, "corrected", device)
         timings["FRDist"], _ = timed(min_dtw, predictions, listener, neighbours, device)
-        timings["FRDiv"], _ = timed(frdiv, predictions, device)
-        timings["FRVar"], _ = timed(frvar, predictions, device)
-        timings["FRDvs"], _ = timed(frdvs, predictions, device)
-        timings["FRSyn official"], _ = timed(tlcc_offsets, predictions, speaker, "official", device)
-        timings["FRSyn corrected"], _ = timed(tlcc_offsets, predictions, speaker, "corrected", device)
+        timings["FRDiv + FRVar + FRDvs"], _ = timed(diversity, predictions, device)
         timings["FD-emotion"], _ = timed(frechet_distances, predictions, listener, "emotion", device)
+        timings["FRCorr (both protocols)"], _ = timed(best_ccc_protocols, predictions, listener, neighbours, both, device)
+        timings["FRSyn (both protocols)"], _ = timed(tlcc_offsets_protocols, predictions, speaker, both, device)
         total = sum(timings.values())
         gpu_peak = f"{torch.cuda.max_memory_allocated() / 2**30:.2f}" if gpu else "-"
         cells = " | ".join(f"{timings[name]:.2f}" for name in names)

@@ -10,7 +10,10 @@ from reactdiff.metrics import (
     MetricInputError,
     best_ccc,
     ccc,
+    best_ccc_protocols,
+    diversity,
     evaluate,
+    evaluate_protocols,
     frcorr,
     frdiv,
     frdist,
@@ -20,6 +23,7 @@ from reactdiff.metrics import (
     frsyn,
     frvar,
     tlcc_offsets,
+    tlcc_offsets_protocols,
 )
 from reactdiff.metrics.validation import MIN_SYNCHRONY_FRAMES
 
@@ -40,6 +44,21 @@ def data():
     predictions = smooth(rng, (n, k, FRAMES, 25))
     neighbours = np.eye(n, dtype=np.int64)
     neighbours[0, 3] = neighbours[4, 1] = 1
+    return predictions, listener, speaker, neighbours
+
+
+@pytest.fixture
+def many():
+    """More rows than one CPU batch of any metric holds (and not a multiple of one), a channel
+    constant in every prediction, and rows with several appropriate reactions."""
+    rng = np.random.default_rng(11)
+    n, k = 11, 3
+    listener = smooth(rng, (n, FRAMES, 25))
+    speaker = smooth(rng, (n, FRAMES, 25))
+    predictions = smooth(rng, (n, k, FRAMES, 25))
+    predictions[:, :, :, 4] = 0.0
+    neighbours = np.eye(n, dtype=np.int64)
+    neighbours[0, [3, 7]] = neighbours[9, [1, 2, 10]] = neighbours[5, 6] = 1
     return predictions, listener, speaker, neighbours
 
 
@@ -104,8 +123,9 @@ def test_frcorr_takes_the_best_appropriate_reaction(data):
 # -- diversity ---------------------------------------------------------------------------------
 
 
-def test_diversity_identities_match_pairwise_definitions(data):
-    predictions = data[0].astype(np.float64)
+@pytest.mark.parametrize("inputs", ["data", "many"])
+def test_diversity_identities_match_pairwise_definitions(inputs, request):
+    predictions = request.getfixturevalue(inputs)[0].astype(np.float64)
     n, k, t, c = predictions.shape
     flat = predictions.reshape(n, k, -1)
     pairwise_k = ((flat[:, :, None] - flat[:, None]) ** 2).sum(-1)  # (N, K, K)
@@ -113,6 +133,14 @@ def test_diversity_identities_match_pairwise_definitions(data):
     pairwise_n = ((flat[:, None] - flat[None]) ** 2).sum(-1)  # (N, N, K)
     assert frdvs(predictions) == pytest.approx(pairwise_n.sum() / (n * (n - 1) * k) / (t * c), rel=1e-9)
     assert frvar(predictions) == pytest.approx(predictions.var(axis=2, ddof=1).mean(), rel=1e-9)
+
+
+def test_diversity_in_one_pass_equals_each_metric_alone(many):
+    predictions = many[0]
+    scores = diversity(predictions)
+    assert list(scores) == ["FRDiv", "FRVar", "FRDvs"]
+    assert scores["FRDiv"] == frdiv(predictions) and scores["FRVar"] == frvar(predictions)
+    assert scores["FRDvs"] == frdvs(predictions)
 
 
 def test_identical_reactions_have_no_diversity(data):
@@ -186,6 +214,20 @@ def test_evaluate_reports_protocol_and_per_reaction_values(data):
         assert not any(name.startswith("FRRea") for name in scores)
 
 
+def test_both_protocols_at_once_equal_each_protocol_alone(many):
+    predictions, listener, speaker, neighbours = many
+    both = evaluate_protocols(predictions, listener, speaker, neighbours, ("official", "corrected"))
+    for protocol in ("official", "corrected"):
+        assert both[protocol] == evaluate(predictions, listener, speaker, neighbours, protocol=protocol)
+    shared_ccc = best_ccc_protocols(predictions, listener, neighbours, ("official", "corrected"))
+    shared_offsets = tlcc_offsets_protocols(predictions, speaker, ("corrected", "official"))
+    for protocol in ("official", "corrected"):
+        np.testing.assert_array_equal(shared_ccc[protocol], best_ccc(predictions, listener, neighbours, protocol))
+        np.testing.assert_array_equal(shared_offsets[protocol], tlcc_offsets(predictions, speaker, protocol))
+    # The constant channel separates the protocols (official CCC scores it 0, corrected does not).
+    assert not np.array_equal(shared_ccc["official"], shared_ccc["corrected"])
+
+
 # -- validation --------------------------------------------------------------------------------
 
 
@@ -206,6 +248,16 @@ def test_evaluate_reports_protocol_and_per_reaction_values(data):
 def test_invalid_inputs_are_refused_with_a_clear_message(data, change, message):
     with pytest.raises(MetricInputError, match=message.replace("(", r"\(").replace(")", r"\)")):
         evaluate(*change(*data))
+
+
+def test_finite_values_at_the_float32_limit_pass_and_opposite_infinities_are_caught(data):
+    predictions, listener, speaker, neighbours = data
+    extreme = np.full_like(predictions, np.finfo(np.float32).max)
+    assert np.isfinite(frvar(extreme))  # their float64 sum is finite: no false alarm
+    opposite = predictions.copy()
+    opposite[0, 0, 0, 0], opposite[5, 2, 7, 9] = np.inf, -np.inf  # they would cancel into NaN
+    with pytest.raises(MetricInputError, match=r"2 NaN/inf values \(first at index \(0, 0, 0, 0\)\)"):
+        frvar(opposite)
 
 
 def test_sequences_shorter_than_the_synchrony_window_are_refused():

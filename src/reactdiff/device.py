@@ -27,3 +27,12 @@ def resolve_device(name: str, setting: str = "--device"):
     elif device.type not in ("cpu", "cuda", "mps"):
         raise ConfigError(f"{setting}: {name!r} is not supported (auto, cpu, cuda, cuda:N, mps)")
     return device
+
+
+def batch_for(device, cpu: int, accelerator: int) -> int:
+    """Items per batch for array work on ``device``: ``cpu`` on a CPU, where batches that stay in
+    the caches run fastest (measured for the metrics in docs/metrics.md), ``accelerator`` elsewhere,
+    where per-launch overhead dominates."""
+    import torch
+
+    return cpu if torch.device(device).type == "cpu" else accelerator

@@ -12,14 +12,14 @@ REACT 2025/2026 (MARS, items of any length, lists of ground truths of any length
 """
 
 from reactdiff.metrics.alignment import ALIGNMENTS, DEFAULT_ALIGNMENT, align_ground_truth
-from reactdiff.metrics.appropriateness import best_ccc, frcorr, frdist, min_dtw
+from reactdiff.metrics.appropriateness import best_ccc, best_ccc_protocols, frcorr, frdist, min_dtw
 from reactdiff.metrics.ccc import ccc
-from reactdiff.metrics.diversity import frdiv, frdvs, frvar
+from reactdiff.metrics.diversity import diversity, frdiv, frdvs, frvar
 from reactdiff.metrics.dtw import dtw
 from reactdiff.metrics.evaluate import PROTOCOLS, evaluate, evaluate_protocols
 from reactdiff.metrics.react2025 import TLCC_VARIANTS, evaluate_react2025
 from reactdiff.metrics.realism import frechet_distance, frechet_distances
-from reactdiff.metrics.synchrony import frsyn, tlcc_offsets
+from reactdiff.metrics.synchrony import frsyn, tlcc_offsets, tlcc_offsets_protocols
 from reactdiff.metrics.validation import ALL_PROTOCOLS, MetricInputError
 
 __all__ = [
@@ -31,7 +31,9 @@ __all__ = [
     "MetricInputError",
     "align_ground_truth",
     "best_ccc",
+    "best_ccc_protocols",
     "ccc",
+    "diversity",
     "dtw",
     "evaluate",
     "evaluate_protocols",
@@ -46,4 +48,5 @@ __all__ = [
     "frvar",
     "min_dtw",
     "tlcc_offsets",
+    "tlcc_offsets_protocols",
 ]

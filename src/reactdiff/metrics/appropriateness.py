@@ -10,14 +10,15 @@ from __future__ import annotations
 import numpy as np
 import torch
 
-from reactdiff.device import resolve_device
+from reactdiff.device import batch_for, resolve_device
 from reactdiff.metrics.ccc import channel_stats, ccc_from_moments
 from reactdiff.metrics.dtw import FRDIST_GROUPS, min_grouped_dtw
 from reactdiff.metrics.dtw_wavefront import min_grouped_dtw_wavefront
 from reactdiff.metrics.validation import check_neighbours, check_predictions, check_protocol, check_sequences
 
-#: Speaker rows per torch batch: bounds the gathered (rows, A, T, C) float64 neighbour block.
-_ROWS_PER_BATCH = 16
+#: Speaker rows per torch batch on a CPU / a GPU: bounds the gathered (C, rows, A, T) float64
+#: neighbour block; on 2 CPU cores 4 rows ran 1.4x faster than 16 (N = 400, cache-sized blocks).
+_ROWS_PER_BATCH = (4, 64)
 
 
 def _padded_neighbours(neighbours: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
@@ -34,33 +35,44 @@ def _padded_neighbours(neighbours: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
 
 def best_ccc(predictions, listener, neighbours, protocol: str = "corrected", device: str = "cpu") -> np.ndarray:
     """(N, K): for every reaction, the largest CCC with any of its speaker's appropriate reactions."""
-    check_protocol(protocol)
+    return best_ccc_protocols(predictions, listener, neighbours, (check_protocol(protocol),), device)[protocol]
+
+
+def best_ccc_protocols(predictions, listener, neighbours, protocols, device: str = "cpu") -> dict[str, np.ndarray]:
+    """``best_ccc`` under several protocols at once: ``{protocol: (N, K)}``. The moments and the
+    covariances, nearly all of the work, are the same for every protocol and computed once."""
+    protocols = tuple(check_protocol(protocol) for protocol in protocols)
     predictions = check_predictions(predictions)
     listener = check_sequences(listener, predictions, "listener")
     neighbours = check_neighbours(neighbours, predictions.shape[0])
     index, mask = _padded_neighbours(neighbours)
-    real = channel_stats(torch.from_numpy(listener).to(device))
+    # Channel-major (C, rows, ..., T) tensors: every channel's covariances are then one batched
+    # matrix product (K x T by T x A) over contiguous memory, with no copy inside the product.
+    real = channel_stats(torch.from_numpy(listener).to(device).permute(2, 0, 1), time_dim=-1)  # (C, N, T)
     index_t = torch.from_numpy(index.clip(min=0)).to(device)
     mask_t = torch.from_numpy(mask).to(device)
-    best = []
-    for start in range(0, predictions.shape[0], _ROWS_PER_BATCH):
-        rows = slice(start, start + _ROWS_PER_BATCH)
-        generated = channel_stats(torch.from_numpy(predictions[rows]).to(device))  # (B, K, T, C)
+    best: dict[str, list[torch.Tensor]] = {protocol: [] for protocol in protocols}
+    step = batch_for(device, *_ROWS_PER_BATCH)
+    for start in range(0, predictions.shape[0], step):
+        rows = slice(start, start + step)
+        batch = torch.from_numpy(predictions[rows]).to(device).permute(3, 0, 1, 2)  # (C, B, K, T)
+        generated = channel_stats(batch.to(torch.float64, memory_format=torch.contiguous_format), time_dim=-1)
         columns = index_t[rows]  # (B, A)
-        # Population covariance of every (reaction, appropriate reaction) pair, per channel: (B, K, A, C).
-        covariance = torch.einsum("bktc,batc->bkac", generated.centred, real.centred[columns])
+        # Population covariance of every (reaction, appropriate reaction) pair, per channel: (C, B, K, A).
+        covariance = torch.matmul(generated.centred, real.centred[:, columns].transpose(-1, -2))
         covariance = covariance / predictions.shape[2]
-        per_channel = ccc_from_moments(
-            covariance,
-            real.mean[columns].unsqueeze(1),
-            real.var[columns].unsqueeze(1),
-            generated.mean.unsqueeze(2),
-            generated.var.unsqueeze(2),
-            protocol,
-        )
-        scores = per_channel.mean(dim=-1).masked_fill(~mask_t[rows].unsqueeze(1), -torch.inf)
-        best.append(scores.amax(dim=-1).cpu())
-    return torch.cat(best).numpy()
+        for protocol in protocols:
+            per_channel = ccc_from_moments(
+                covariance,
+                real.mean[:, columns].unsqueeze(2),
+                real.var[:, columns].unsqueeze(2),
+                generated.mean.unsqueeze(3),
+                generated.var.unsqueeze(3),
+                protocol,
+            )
+            scores = per_channel.mean(dim=0).masked_fill(~mask_t[rows].unsqueeze(1), -torch.inf)
+            best[protocol].append(scores.amax(dim=-1).cpu())
+    return {protocol: torch.cat(values).numpy() for protocol, values in best.items()}
 
 
 def frcorr(predictions, listener, neighbours, protocol: str = "corrected", device: str = "cpu") -> float:

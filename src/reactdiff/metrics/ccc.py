@@ -25,25 +25,26 @@ OFFICIAL_EPS = 1e-8
 
 
 class ChannelStats(NamedTuple):
-    """Per-channel moments over the time axis of a (..., T, C) tensor."""
+    """Per-channel moments over the time axis of a sequence tensor (time at ``time_dim``)."""
 
-    mean: torch.Tensor  # (..., C)
-    var: torch.Tensor  # (..., C), population variance
-    centred: torch.Tensor  # (..., T, C)
-    constant: torch.Tensor  # (..., C) bool
+    mean: torch.Tensor  # the input's shape without the time axis
+    var: torch.Tensor  # same shape, population variance
+    centred: torch.Tensor  # the input's shape
+    constant: torch.Tensor  # same shape as mean, bool
 
 
-def channel_stats(sequences: torch.Tensor) -> ChannelStats:
-    """Moments over time, in float64, with constant channels detected exactly.
+def channel_stats(sequences: torch.Tensor, time_dim: int = -2) -> ChannelStats:
+    """Moments over time (axis ``time_dim``: -2 for (..., T, C), -1 for channel-major (..., C, T)),
+    in float64, with constant channels detected exactly.
 
     A constant channel gets exactly zero variance and centred values (a float mean of identical
     values can differ from them by an ulp, which would turn "constant" into a tiny random variance).
     """
     sequences = sequences.to(torch.float64)
-    constant = sequences.amax(dim=-2) == sequences.amin(dim=-2)
-    mean = torch.where(constant, sequences[..., 0, :], sequences.mean(dim=-2))
-    centred = (sequences - mean.unsqueeze(-2)).masked_fill(constant.unsqueeze(-2), 0.0)
-    var = centred.square().mean(dim=-2)
+    constant = sequences.amax(dim=time_dim) == sequences.amin(dim=time_dim)
+    mean = torch.where(constant, sequences.select(time_dim, 0), sequences.mean(dim=time_dim))
+    centred = (sequences - mean.unsqueeze(time_dim)).masked_fill(constant.unsqueeze(time_dim), 0.0)
+    var = centred.square().mean(dim=time_dim)
     return ChannelStats(mean, var, centred, constant)
 
 

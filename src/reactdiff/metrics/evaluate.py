@@ -7,10 +7,10 @@ from typing import Any
 import numpy as np
 
 from reactdiff.device import resolve_device
-from reactdiff.metrics.appropriateness import best_ccc, min_dtw
-from reactdiff.metrics.diversity import frdiv, frdvs, frvar
+from reactdiff.metrics.appropriateness import best_ccc_protocols, min_dtw
+from reactdiff.metrics.diversity import diversity
 from reactdiff.metrics.realism import frechet_distances
-from reactdiff.metrics.synchrony import tlcc_offsets
+from reactdiff.metrics.synchrony import tlcc_offsets_protocols
 from reactdiff.metrics.validation import (
     STACKED_PROTOCOLS,
     check_neighbours,
@@ -84,18 +84,20 @@ def evaluate_protocols(
     shared = {
         "FRDist": float(dtw_sums.mean()),
         "FRDist_per_reaction": float(dtw_sums.mean() / reactions),
-        "FRDiv": frdiv(predictions, device),
-        "FRVar": frvar(predictions, device),
-        "FRDvs": frdvs(predictions, device),
+        **diversity(predictions, device),
     }
     shared.update(frechet_distances(predictions, listener, "emotion", device))
     if coeffs_3dmm is not None:
         shared.update(frechet_distances(coeffs_3dmm, listener_3dmm, "3dmm", device))
 
+    # Each protocol's FRCorr and FRSyn differ only in the last step: the covariances and the lagged
+    # correlations are computed once for all of them.
+    best = best_ccc_protocols(predictions, listener, neighbours, protocols, device)
+    all_offsets = tlcc_offsets_protocols(predictions, speaker, protocols, device)
     results = {}
     for protocol in protocols:
-        ccc_sums = best_ccc(predictions, listener, neighbours, protocol, device).sum(axis=1)
-        offsets = tlcc_offsets(predictions, speaker, protocol, device)
+        ccc_sums = best[protocol].sum(axis=1)
+        offsets = all_offsets[protocol]
         scores: dict[str, Any] = {
             "protocol": protocol,
             "FRCorr": float(ccc_sums.mean()),

@@ -17,10 +17,12 @@ import numpy as np
 import torch
 
 from reactdiff.constants import WINDOW_FRAMES
+from reactdiff.device import batch_for
 from reactdiff.metrics.validation import MetricInputError, as_array, check_predictions
 
-#: Sequences per torch batch when accumulating moments.
-_SEQUENCES_PER_BATCH = 256
+#: Sequences per torch batch when accumulating moments, on a CPU / a GPU (32 ran 1.7x faster than
+#: 256 on 2 CPU cores).
+_SEQUENCES_PER_BATCH = (32, 256)
 
 
 def frechet_distance(mean_a: np.ndarray, cov_a: np.ndarray, mean_b: np.ndarray, cov_b: np.ndarray) -> float:
@@ -47,27 +49,33 @@ def window_features(sequences: torch.Tensor, window: int = WINDOW_FRAMES) -> tor
     return torch.cat([windows.mean(dim=1), windows.std(dim=1, correction=0), motion], dim=1)
 
 
-def _moments(sequences: np.ndarray, windowed: bool, device: str) -> tuple[np.ndarray, np.ndarray]:
-    """Mean and unbiased covariance of the frame or window features of (S, T, C) sequences."""
-    total = count = outer = shift = None
-    for start in range(0, sequences.shape[0], _SEQUENCES_PER_BATCH):
-        batch = torch.from_numpy(sequences[start : start + _SEQUENCES_PER_BATCH]).to(device, torch.float64)
-        features = window_features(batch) if windowed else batch.reshape(-1, batch.shape[-1])
-        if shift is None:
-            # Moments about the first batch's mean: the one-pass sums then suffer no cancellation.
-            shift = features.mean(dim=0)
-            total = torch.zeros_like(shift)
-            outer = torch.zeros(shift.shape[0], shift.shape[0], dtype=torch.float64, device=device)
-            count = 0
-        features = features - shift
-        total += features.sum(dim=0)
-        outer += features.T @ features
-        count += features.shape[0]
-    if count < 2:
-        raise MetricInputError("sequences", f"a Frechet distance needs at least 2 feature vectors, got {count}")
-    mean = total / count
-    covariance = (outer - count * torch.outer(mean, mean)) / (count - 1)
-    return (mean + shift).cpu().numpy(), covariance.cpu().numpy()
+def _moments(sequences: np.ndarray, kinds: tuple[str, ...], device: str) -> dict[str, tuple[np.ndarray, np.ndarray]]:
+    """Mean and unbiased covariance of the frame and/or window features (``kinds``) of (S, T, C)
+    sequences, from one pass: each float64 batch serves every kind."""
+    sums: dict[str, list] = {}
+    step = batch_for(device, *_SEQUENCES_PER_BATCH)
+    for start in range(0, sequences.shape[0], step):
+        batch = torch.from_numpy(sequences[start : start + step]).to(device, torch.float64)
+        for kind in kinds:
+            features = window_features(batch) if kind == "window" else batch.reshape(-1, batch.shape[-1])
+            if kind not in sums:
+                # Moments about the first batch's mean: the one-pass sums then suffer no cancellation.
+                shift = features.mean(dim=0)
+                zeros = torch.zeros(shift.shape[0], shift.shape[0], dtype=torch.float64, device=device)
+                sums[kind] = [shift, torch.zeros_like(shift), zeros, 0]
+            shift, total, outer, _ = sums[kind]
+            features = features - shift
+            total += features.sum(dim=0)
+            outer += features.T @ features
+            sums[kind][3] += features.shape[0]
+    moments = {}
+    for kind, (shift, total, outer, count) in sums.items():
+        if count < 2:
+            raise MetricInputError("sequences", f"a Frechet distance needs at least 2 feature vectors, got {count}")
+        mean = total / count
+        covariance = (outer - count * torch.outer(mean, mean)) / (count - 1)
+        moments[kind] = ((mean + shift).cpu().numpy(), covariance.cpu().numpy())
+    return moments
 
 
 def frechet_distances(predictions, real, name: str, device: str = "cpu") -> dict[str, float]:
@@ -80,13 +88,10 @@ def frechet_distances(predictions, real, name: str, device: str = "cpu") -> dict
             f"real {name}", f"has {real.shape[2]} channels but the predictions have {predictions.shape[3]}"
         )
     generated = predictions.reshape(-1, predictions.shape[2], predictions.shape[3])
-    scores = {}
-    for kind, windowed in (("frame", False), ("window", True)):
-        if windowed and min(generated.shape[1], real.shape[1]) < WINDOW_FRAMES:
-            raise MetricInputError(
-                f"{name} predictions", f"window features need at least {WINDOW_FRAMES} frames per sequence"
-            )
-        scores[f"FD-{name}-{kind}"] = frechet_distance(
-            *_moments(generated, windowed, device), *_moments(real, windowed, device)
+    if min(generated.shape[1], real.shape[1]) < WINDOW_FRAMES:
+        raise MetricInputError(
+            f"{name} predictions", f"window features need at least {WINDOW_FRAMES} frames per sequence"
         )
-    return scores
+    kinds = ("frame", "window")
+    fake, true = _moments(generated, kinds, device), _moments(real, kinds, device)
+    return {f"FD-{name}-{kind}": frechet_distance(*fake[kind], *true[kind]) for kind in kinds}

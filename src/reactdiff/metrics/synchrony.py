@@ -24,6 +24,7 @@ from __future__ import annotations
 import numpy as np
 import torch
 
+from reactdiff.device import batch_for
 from reactdiff.metrics.validation import (
     MAX_LAG,
     MIN_SYNCHRONY_FRAMES,
@@ -33,8 +34,8 @@ from reactdiff.metrics.validation import (
     check_sequences,
 )
 
-#: Speaker rows per torch batch.
-_ROWS_PER_BATCH = 16
+#: Speaker rows per torch batch on a CPU / a GPU (4 rows ran 1.5x faster than 16 on 2 CPU cores).
+_ROWS_PER_BATCH = (4, 64)
 
 
 def _prefix(values: torch.Tensor) -> torch.Tensor:
@@ -105,7 +106,13 @@ def _official_best_lag(lag_means: torch.Tensor) -> torch.Tensor:
 def tlcc_offsets(predictions, speaker, protocol: str = "corrected", device: str = "cpu") -> np.ndarray:
     """(N, K) absolute TLCC offsets in frames between each reaction and its speaker (NaN: no usable
     lag, ``corrected`` only). Sequences must have at least MIN_SYNCHRONY_FRAMES (99) frames."""
-    check_protocol(protocol)
+    return tlcc_offsets_protocols(predictions, speaker, (check_protocol(protocol),), device)[protocol]
+
+
+def tlcc_offsets_protocols(predictions, speaker, protocols, device: str = "cpu") -> dict[str, np.ndarray]:
+    """``tlcc_offsets`` under several protocols at once, ``{protocol: (N, K)}``: the lagged
+    correlations, nearly all of the work, are computed once."""
+    protocols = tuple(check_protocol(protocol) for protocol in protocols)
     predictions = check_predictions(predictions)
     speaker = check_sequences(speaker, predictions, "speaker")
     if predictions.shape[2] < MIN_SYNCHRONY_FRAMES:
@@ -114,13 +121,15 @@ def tlcc_offsets(predictions, speaker, protocol: str = "corrected", device: str 
             f"FRSyn needs at least {MIN_SYNCHRONY_FRAMES} frames (lags up to {MAX_LAG} with an overlap of at "
             f"least {MAX_LAG + 1} frames), got T = {predictions.shape[2]}",
         )
-    offsets = []
-    for start in range(0, predictions.shape[0], _ROWS_PER_BATCH):
-        rows = slice(start, start + _ROWS_PER_BATCH)
+    offsets: dict[str, list[torch.Tensor]] = {protocol: [] for protocol in protocols}
+    step = batch_for(device, *_ROWS_PER_BATCH)
+    for start in range(0, predictions.shape[0], step):
+        rows = slice(start, start + step)
         reactions = torch.from_numpy(predictions[rows]).to(device, torch.float64)
         speakers = torch.from_numpy(speaker[rows]).to(device, torch.float64)
-        offsets.append(lag_offsets(reactions, speakers, protocol).cpu())
-    return torch.cat(offsets).numpy()
+        for protocol, values in lag_offsets_protocols(reactions, speakers, protocols).items():
+            offsets[protocol].append(values.cpu())
+    return {protocol: torch.cat(values).numpy() for protocol, values in offsets.items()}
 
 
 def lag_offsets(reactions: torch.Tensor, speaker: torch.Tensor, protocol: str) -> torch.Tensor:
@@ -129,7 +138,16 @@ def lag_offsets(reactions: torch.Tensor, speaker: torch.Tensor, protocol: str) -
     (constant channel -> NaN lag mean -> first NaN lag wins) or ``corrected`` (constant channels left
     out of each lag's mean; NaN where no lag is usable). Any T >= 2 works: lags whose window holds
     fewer than 2 frames are undefined, as in the published code."""
+    return lag_offsets_protocols(reactions, speaker, (protocol,))[protocol]
+
+
+def lag_offsets_protocols(reactions: torch.Tensor, speaker: torch.Tensor, protocols) -> dict[str, torch.Tensor]:
+    """``lag_offsets`` under several protocols from one computation of the lagged correlations."""
     r, constant = _lag_correlations(reactions.transpose(-1, -2), speaker.transpose(-1, -2).unsqueeze(1))
+    return {protocol: _offsets(r, constant, protocol) for protocol in protocols}
+
+
+def _offsets(r: torch.Tensor, constant: torch.Tensor, protocol: str) -> torch.Tensor:
     if protocol == "official":
         # The published code stores each channel's correlation in a float32 tensor and averages there.
         best = _official_best_lag(r.to(torch.float32).mean(dim=-2))

@@ -27,8 +27,12 @@ def as_array(values, name: str, ndim: int, source: str | None = None) -> np.ndar
     if not np.issubdtype(array.dtype, np.number):
         raise MetricInputError(source, f"'{name}' must be numeric, got dtype {array.dtype}")
     array = array.astype(np.float32, copy=False)
-    bad = ~np.isfinite(array)
-    if bad.any():
+    # NaN and inf propagate into a float64 sum, which finite float32 values cannot overflow: one
+    # streaming pass with no temporary the size of the input (1.2 GB of REACT 2024 test predictions).
+    with np.errstate(invalid="ignore"):  # inf + -inf: the NaN that flags them, not a warning
+        total = array.sum(dtype=np.float64)
+    if not np.isfinite(total):
+        bad = ~np.isfinite(array)
         index = tuple(int(i) for i in np.argwhere(bad)[0])
         raise MetricInputError(source, f"'{name}' has {int(bad.sum())} NaN/inf values (first at index {index})")
     return array
