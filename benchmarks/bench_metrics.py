@@ -28,13 +28,18 @@ import argparse
 import multiprocessing
 import os
 import resource
+import sys
 import time
 from functools import partial
+from pathlib import Path
 
 import numpy as np
 import torch
 
 from reactdiff.hardware import hardware_line, nominal_clock_hz
+
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+from peak_memory import peak_rss_mib  # noqa: E402
 
 
 def smooth(rng: np.random.Generator, shape: tuple[int, ...], width: int = 12) -> np.ndarray:
@@ -73,11 +78,7 @@ def make_inputs(n: int, k: int, frames: int, appropriate: int, seed: int = 0):
 
 def peak_host_gib() -> float:
     """Peak resident memory of this process so far (VmHWM), in GiB."""
-    with open("/proc/self/status") as status:
-        for line in status:
-            if line.startswith("VmHWM:"):
-                return int(line.split()[1]) / 2**20
-    raise RuntimeError("no VmHWM in /proc/self/status")
+    return peak_rss_mib() / 1024
 
 
 def timed(function, *args, **kwargs):

@@ -15,13 +15,15 @@ from __future__ import annotations
 import argparse
 import json
 import platform
-import resource
 import shutil
 import subprocess
 import sys
 import tempfile
 import time
 from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+from peak_memory import peak_rss_mib  # noqa: E402  (VmHWM: ru_maxrss in a child carries the parent's peak)
 
 STAGES = ("check", "prepare (cold)", "prepare (up to date)")
 
@@ -50,7 +52,7 @@ def _measure(stage: str, root: Path, repeats: int) -> dict:
         "clips": clips,
         "seconds": seconds,
         "ms_per_clip": 1000 * seconds / clips,
-        "peak_rss_mib": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024.0,
+        "peak_rss_mib": peak_rss_mib(),
     }
 
 

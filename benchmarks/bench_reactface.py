@@ -24,11 +24,13 @@ from __future__ import annotations
 import argparse
 import json
 import os
-import resource
 import subprocess
 import sys
 import time
 from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+from peak_memory import peak_rss_mib  # noqa: E402  (VmHWM: ru_maxrss in a child carries the parent's peak)
 
 ROOT = Path(__file__).resolve().parents[1]
 DIMS = {"emotion": 25, "3dmm": 58, "mfcc": 26}
@@ -81,7 +83,7 @@ def _worker(path: str, frames: int, preset: str, samples: int, sample_every: int
     cpu, wall = time.process_time() - cpu, time.perf_counter() - wall
     scale = sample_every if estimated else 1
     return {"path": path, "frames": frames, "windows": frames // window, "windows_run": windows_run, "estimated": estimated,
-            "cpu_s": cpu * scale, "wall_s": wall * scale, "peak_rss_mib": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024.0}
+            "cpu_s": cpu * scale, "wall_s": wall * scale, "peak_rss_mib": peak_rss_mib()}
 
 
 def _run(path: str, frames: int, args) -> dict:
