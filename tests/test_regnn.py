@@ -12,7 +12,7 @@ from reactdiff.methods.regnn.cognitive import EdgeLayer
 from reactdiff.methods.regnn.config import CognitiveConfig, ModelConfig, MotorConfig
 from reactdiff.methods.regnn.method import METHOD
 from reactdiff.methods.regnn.model import NODES, overlap_average, window_starts
-from reactdiff.methods.regnn.motor import LipschitzGraph
+from reactdiff.methods.regnn.motor import ActNorm, LipschitzGraph
 
 DIMS = {"emotion": 25, "3dmm": 58, "mfcc": 26}
 KINDS = {"emotion": "visual", "3dmm": "visual", "mfcc": "audio"}
@@ -45,6 +45,27 @@ def test_motor_flow_forward_then_inverse_returns_the_input(layers):
     assert (latent - windows).abs().max() > 0.1  # the flow does something
     restored = flow.inverse(latent, edges)
     assert (restored - windows).abs().max() < 1e-4
+
+
+def test_actnorm_initialisation_floors_the_std_of_a_node_nearly_constant_in_the_first_batch():
+    """A rare AU (one frame in 1,600 active) would get a scale of ~40 from its batch std, and
+    ~300 from sqrt(eps) alone when it does not fire: the floor caps it at 1 / min_std."""
+    batch = torch.randn(32, NODES, 50, generator=torch.Generator().manual_seed(2))
+    batch[:, 5] = 0.0
+    batch[0, 5, 7] = 1.0  # fires once
+    batch[:, 6] = 0.0  # never fires
+    fixed, original = ActNorm(NODES, 1e-5, 0.1).train(), ActNorm(NODES, 1e-5, 0.0).train()
+    fixed(batch), original(batch)
+    scale_fixed, scale_original = fixed.log_scale.detach().exp(), original.log_scale.detach().exp()
+    assert scale_fixed[5] == pytest.approx(10.0) and scale_fixed[6] == pytest.approx(10.0)
+    assert scale_original[5] > 30 and scale_original[6] > 300  # the original's blow-up
+    # Nodes with a healthy spread are initialised exactly as the original does.
+    torch.testing.assert_close(scale_fixed[:5], scale_original[:5])
+    torch.testing.assert_close(fixed.shift.detach()[:5], original.shift.detach()[:5])
+    # The paper preset keeps the original.
+    from reactdiff.methods.regnn.method import paper_config
+
+    assert paper_config().motor.actnorm_min_std == 0.0 and MotorConfig().actnorm_min_std == 0.1
 
 
 def test_residual_branch_is_a_contraction():
@@ -189,6 +210,10 @@ def test_bad_settings_are_one_line_errors_naming_the_setting():
     config = tiny_config()
     config.stride = 30
     with pytest.raises(ConfigError, match="model.stride"):
+        METHOD.validate_config(config)
+    config = tiny_config()
+    config.motor.actnorm_min_std = -0.1
+    with pytest.raises(ConfigError, match="model.motor.actnorm_min_std"):
         METHOD.validate_config(config)
     with pytest.raises(ConfigError, match="noise_threshold"):
         METHOD.check_sampling(tiny_config(), {"noise_threshold": -1.0})

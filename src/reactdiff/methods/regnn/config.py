@@ -71,6 +71,11 @@ class MotorConfig:
     #: ActNorm's data-dependent initialisation: per-node std over the first training batch
     #: (plus ``actnorm_eps`` under the square root, as the original).
     actnorm_eps: float = 1e-5
+    #: Smallest std the initialisation divides by. The original's only floor is sqrt(eps): an AU
+    #: that barely fires in the first batch gets a scale near 300, and every later batch where it
+    #: fires blows the motor latents up (on the demo budget: MidLoss 1e5-1e6, grad norm 1e6; see
+    #: docs/methods/regnn.md). 0 reproduces the original (``paper`` preset).
+    actnorm_min_std: float = 0.1
 
 
 @dataclass

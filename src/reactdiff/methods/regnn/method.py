@@ -18,8 +18,9 @@ def default_config() -> ModelConfig:
 
 
 def paper_config() -> ModelConfig:
-    """The original's sizes and its edge mask (the union-of-top-k defect), for parity runs."""
-    return ModelConfig(cognitive=CognitiveConfig(edge_mask="union"))
+    """The original's sizes, its edge mask (the union-of-top-k defect) and its ActNorm
+    initialisation (no floor on the std but sqrt(eps)), for parity runs."""
+    return ModelConfig(cognitive=CognitiveConfig(edge_mask="union"), motor=MotorConfig(actnorm_min_std=0.0))
 
 
 def small_config() -> ModelConfig:
@@ -84,6 +85,8 @@ class RegnnMethod(Method):
         check_positive(config.cognitive, ("hidden_dim", "edge_channels", "edge_neighbours"), "model.cognitive.")
         motor = config.motor
         check_positive(motor, ("layers", "inverse_iterations", "inverse_tolerance", "actnorm_eps"), "model.motor.")
+        if motor.actnorm_min_std < 0:
+            raise ConfigError(f"model.motor.actnorm_min_std: must not be negative, got {motor.actnorm_min_std}")
         if motor.lipschitz_margin < 1:
             # With the margin below 1 the residual branch is no longer guaranteed to be a contraction.
             raise ConfigError(f"model.motor.lipschitz_margin: at least 1 keeps each layer invertible, got {motor.lipschitz_margin}")

@@ -29,9 +29,10 @@ class ActNorm(nn.Module):
     saved with the weights (the original keeps it as a plain attribute, which survives only
     because it pickles the whole model)."""
 
-    def __init__(self, nodes: int, eps: float):
+    def __init__(self, nodes: int, eps: float, min_std: float = 0.0):
         super().__init__()
         self.eps = eps
+        self.min_std = min_std
         self.log_scale = nn.Parameter(torch.zeros(nodes))
         self.shift = nn.Parameter(torch.zeros(nodes))
         self.register_buffer("initialized", torch.zeros((), dtype=torch.bool))
@@ -39,7 +40,9 @@ class ActNorm(nn.Module):
     @torch.no_grad()
     def initialize(self, x: torch.Tensor) -> None:
         mean = x.mean(dim=(0, 2))
-        std = (x.var(dim=(0, 2), unbiased=False) + self.eps).sqrt()
+        # The floor keeps a node that is nearly constant in this one batch (a rare AU) from being
+        # scaled by up to 1 / sqrt(eps) ~ 300 (MotorConfig.actnorm_min_std).
+        std = (x.var(dim=(0, 2), unbiased=False) + self.eps).sqrt().clamp_min(self.min_std)
         self.log_scale.copy_(-std.log())
         self.shift.copy_(-mean / std)
         self.initialized.fill_(True)
@@ -89,7 +92,7 @@ class GraphLayer(nn.Module):
 
     def __init__(self, nodes: int, frames: int, edge_channels: int, config: MotorConfig):
         super().__init__()
-        self.norm = ActNorm(nodes, config.actnorm_eps)
+        self.norm = ActNorm(nodes, config.actnorm_eps, config.actnorm_min_std)
         self.attention = GraphAttention(frames, edge_channels, config.lipschitz_margin)
 
     def forward(self, x: torch.Tensor, edges: torch.Tensor) -> torch.Tensor:
