@@ -140,3 +140,23 @@ def test_appropriate_reactions_hold_every_neighbour_of_the_row(tmp_path):
     for slot, column in enumerate(np.flatnonzero(matrix[1])):
         expected = np.asarray(store.read("3dmm", f"train/{pairs[column].listener}")[:16])
         assert np.allclose(item["listener"]["neighbour_3dmm"][slot].numpy(), expected)
+
+
+def test_validation_loss_is_the_training_loss_without_the_diversity_reward():
+    from reactdiff.methods.reactface.stage import ReactFaceStage
+
+    model, stage = _model().eval(), ReactFaceStage()
+    speaker = _speaker(16)
+    generator = torch.Generator().manual_seed(1)
+    listener = {
+        "neighbour_3dmm": torch.randn(2, 2, 16, 58, generator=generator),
+        "neighbour_emotion": torch.randn(2, 2, 16, 25, generator=generator),
+        "neighbour_mask": torch.tensor([[1.0, 1.0], [1.0, 0.0]]),
+    }
+    batch = {"speaker": speaker, "listener": listener}
+    with torch.no_grad():
+        loss, logs = stage.loss(model, batch, torch.Generator().manual_seed(5))
+        fit = stage.validation_loss(model, batch, torch.Generator().manual_seed(5))
+    assert logs["div"] > 0
+    torch.testing.assert_close(fit, loss - model.config.div_weight * logs["div"])
+

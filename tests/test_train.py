@@ -202,3 +202,23 @@ def test_config_rejects_settings_that_cannot_train(overrides):
     with pytest.raises(ConfigError, match=key.replace(".", r"\.")):
         # ReactDiff crops whole 50-frame windows.
         replace(AutoencoderTrainConfig(), **overrides).validate(frame_multiple=50)
+
+
+def test_the_training_loop_validates_with_a_stages_validation_loss():
+    from types import SimpleNamespace
+
+    from reactdiff.train.loop import validate
+
+    class Stage:
+        def loss(self, model, batch, generator):
+            return torch.tensor(100.0), {}
+
+        def validation_loss(self, model, batch, generator):
+            return torch.tensor(7.0)
+
+    dataset = [{"speaker": {"x": torch.zeros(2)}, "listener": {"y": torch.zeros(1)}} for _ in range(3)]
+    config = SimpleNamespace(val_batches=0, batch_size=2, seed=0)
+    model = torch.nn.Linear(1, 1)
+    assert validate(Stage(), model, dataset, config, torch.device("cpu")) == 7.0
+    del Stage.validation_loss
+    assert validate(Stage(), model, dataset, config, torch.device("cpu")) == 100.0

@@ -303,7 +303,9 @@ def _train(
 @torch.no_grad()
 def validate(stage, model: nn.Module, dataset, config: TrainConfig, device: torch.device) -> float:
     """Mean loss of ``model`` (the EMA weights) over the first ``val_batches`` batches of the VAL
-    split, with fixed noise so successive validations are comparable."""
+    split, with fixed noise so successive validations are comparable. A stage whose training loss
+    holds terms that say nothing of the fit (ReactFace's diversity reward) defines
+    ``validation_loss(model, batch, generator) -> float tensor``, which is used instead."""
     was_training = model.training
     model.eval()
     num_items = len(dataset) if config.val_batches == 0 else min(len(dataset), config.val_batches * config.batch_size)
@@ -313,7 +315,10 @@ def validate(stage, model: nn.Module, dataset, config: TrainConfig, device: torc
         generator = _step_generator(config.seed, 0, 0, device)
         for start in range(0, num_items, config.batch_size):
             items = [dataset[i] for i in range(start, min(start + config.batch_size, num_items))]
-            loss, _ = stage.loss(model, collate(items, device), generator)
+            if hasattr(stage, "validation_loss"):
+                loss = stage.validation_loss(model, collate(items, device), generator)
+            else:
+                loss, _ = stage.loss(model, collate(items, device), generator)
             total += float(loss) * len(items)
             count += len(items)
     model.train(was_training)
