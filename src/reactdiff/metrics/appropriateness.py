@@ -61,15 +61,10 @@ def best_ccc_protocols(predictions, listener, neighbours, protocols, device: str
         # Population covariance of every (reaction, appropriate reaction) pair, per channel: (C, B, K, A).
         covariance = torch.matmul(generated.centred, real.centred[:, columns].transpose(-1, -2))
         covariance = covariance / predictions.shape[2]
+        moments = (real.mean[:, columns].unsqueeze(2), real.var[:, columns].unsqueeze(2),
+                   generated.mean.unsqueeze(3), generated.var.unsqueeze(3))
         for protocol in protocols:
-            per_channel = ccc_from_moments(
-                covariance,
-                real.mean[:, columns].unsqueeze(2),
-                real.var[:, columns].unsqueeze(2),
-                generated.mean.unsqueeze(3),
-                generated.var.unsqueeze(3),
-                protocol,
-            )
+            per_channel = ccc_from_moments(covariance, *moments, protocol)
             scores = per_channel.mean(dim=0).masked_fill(~mask_t[rows].unsqueeze(1), -torch.inf)
             best[protocol].append(scores.amax(dim=-1).cpu())
     return {protocol: torch.cat(values).numpy() for protocol, values in best.items()}
