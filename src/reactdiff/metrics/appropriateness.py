@@ -17,7 +17,7 @@ from reactdiff.metrics.dtw_wavefront import min_grouped_dtw_wavefront
 from reactdiff.metrics.validation import check_neighbours, check_predictions, check_protocol, check_sequences
 
 #: Speaker rows per torch batch on a CPU / a GPU: bounds the gathered (C, rows, A, T) float64
-#: neighbour block; on 2 CPU cores 4 rows ran 1.4x faster than 16 (N = 400, cache-sized blocks).
+#: neighbour block; small blocks that stay in the caches ran fastest on 2 CPU cores (docs/metrics.md).
 _ROWS_PER_BATCH = (4, 64)
 
 

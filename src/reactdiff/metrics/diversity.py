@@ -15,8 +15,8 @@ import torch
 from reactdiff.device import batch_for
 from reactdiff.metrics.validation import MetricInputError, check_predictions
 
-#: Speaker rows per torch batch on a CPU / a GPU (a float64 (rows, K, T, C) block at a time; on 2 CPU
-#: cores 8 rows ran 2.3x faster than 64).
+#: Speaker rows per torch batch on a CPU / a GPU (a float64 (rows, K, T, C) block at a time; blocks
+#: that stay in the caches ran fastest on 2 CPU cores, docs/metrics.md).
 _ROWS_PER_BATCH = (8, 64)
 
 

@@ -20,8 +20,8 @@ from reactdiff.constants import WINDOW_FRAMES
 from reactdiff.device import batch_for
 from reactdiff.metrics.validation import MetricInputError, as_array, check_predictions
 
-#: Sequences per torch batch when accumulating moments, on a CPU / a GPU (32 ran 1.7x faster than
-#: 256 on 2 CPU cores).
+#: Sequences per torch batch when accumulating moments, on a CPU / a GPU (cache-sized blocks ran
+#: fastest on 2 CPU cores, docs/metrics.md).
 _SEQUENCES_PER_BATCH = (32, 256)
 
 
@@ -49,33 +49,43 @@ def window_features(sequences: torch.Tensor, window: int = WINDOW_FRAMES) -> tor
     return torch.cat([windows.mean(dim=1), windows.std(dim=1, correction=0), motion], dim=1)
 
 
+class _Moments:
+    """One-pass sums for the mean and covariance of feature vectors, about the first batch's mean
+    (so the sums suffer no cancellation)."""
+
+    def __init__(self, first: torch.Tensor):
+        self.shift = first.mean(dim=0)
+        self.total = torch.zeros_like(self.shift)
+        self.outer = torch.zeros(self.shift.shape[0], self.shift.shape[0], dtype=first.dtype, device=first.device)
+        self.count = 0
+
+    def add(self, features: torch.Tensor) -> None:
+        features = features - self.shift
+        self.total += features.sum(dim=0)
+        self.outer += features.T @ features
+        self.count += features.shape[0]
+
+    def result(self) -> tuple[np.ndarray, np.ndarray]:
+        if self.count < 2:
+            raise MetricInputError("sequences", f"a Frechet distance needs at least 2 feature vectors, got {self.count}")
+        mean = self.total / self.count
+        covariance = (self.outer - self.count * torch.outer(mean, mean)) / (self.count - 1)
+        return (mean + self.shift).cpu().numpy(), covariance.cpu().numpy()
+
+
 def _moments(sequences: np.ndarray, kinds: tuple[str, ...], device: str) -> dict[str, tuple[np.ndarray, np.ndarray]]:
     """Mean and unbiased covariance of the frame and/or window features (``kinds``) of (S, T, C)
     sequences, from one pass: each float64 batch serves every kind."""
-    sums: dict[str, list] = {}
+    sums: dict[str, _Moments] = {}
     step = batch_for(device, *_SEQUENCES_PER_BATCH)
     for start in range(0, sequences.shape[0], step):
         batch = torch.from_numpy(sequences[start : start + step]).to(device, torch.float64)
         for kind in kinds:
             features = window_features(batch) if kind == "window" else batch.reshape(-1, batch.shape[-1])
             if kind not in sums:
-                # Moments about the first batch's mean: the one-pass sums then suffer no cancellation.
-                shift = features.mean(dim=0)
-                zeros = torch.zeros(shift.shape[0], shift.shape[0], dtype=torch.float64, device=device)
-                sums[kind] = [shift, torch.zeros_like(shift), zeros, 0]
-            shift, total, outer, _ = sums[kind]
-            features = features - shift
-            total += features.sum(dim=0)
-            outer += features.T @ features
-            sums[kind][3] += features.shape[0]
-    moments = {}
-    for kind, (shift, total, outer, count) in sums.items():
-        if count < 2:
-            raise MetricInputError("sequences", f"a Frechet distance needs at least 2 feature vectors, got {count}")
-        mean = total / count
-        covariance = (outer - count * torch.outer(mean, mean)) / (count - 1)
-        moments[kind] = ((mean + shift).cpu().numpy(), covariance.cpu().numpy())
-    return moments
+                sums[kind] = _Moments(features)
+            sums[kind].add(features)
+    return {kind: moments.result() for kind, moments in sums.items()}
 
 
 def frechet_distances(predictions, real, name: str, device: str = "cpu") -> dict[str, float]:

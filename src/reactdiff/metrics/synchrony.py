@@ -34,7 +34,8 @@ from reactdiff.metrics.validation import (
     check_sequences,
 )
 
-#: Speaker rows per torch batch on a CPU / a GPU (4 rows ran 1.5x faster than 16 on 2 CPU cores).
+#: Speaker rows per torch batch on a CPU / a GPU (cache-sized blocks ran fastest on 2 CPU cores,
+#: docs/metrics.md).
 _ROWS_PER_BATCH = (4, 64)
 
 

@@ -102,6 +102,8 @@ class ReactFaceStage:
         """
         config = model.config
         first = model.react({name: batch["speaker"][name] for name in config.streams}, generator, speaker_head=True)
+        # The same terms as ``loss`` writes out: sharing a helper would create them before the
+        # diversity term there, and autograd's accumulation order would change training's bits.
         return (neighbour_loss(config, first["coeffs_3dmm"], first["emotion"], batch["listener"])
                 + config.kl_weight * kl_divergence(first["distributions"])
                 + config.smooth_weight * smoothness(first["coeffs_3dmm"])
